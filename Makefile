@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tokenfactory: one Makefile for the module (through Kbuild), the BPF sensor,
+# the agent, tfctl and the tests. `make help` lists the targets.
+
+# ---- the kernel the module is built for --------------------------------------
+# VM_KERNEL selects the Debian flavour for the VM tests: empty (generic) or rt.
+VM_KERNEL ?=
+KFLAVOUR := $(if $(filter rt,$(VM_KERNEL)),rt-amd64,amd64)
+# The running kernel's build dir, else the newest installed Debian headers.
+KDIR ?= $(or $(if $(VM_KERNEL),,$(wildcard /lib/modules/$(shell uname -r)/build)),\
+	$(shell ls -d /usr/src/linux-headers-*-$(KFLAVOUR) 2>/dev/null | \
+		grep -v -- '-cloud-amd64$$' | \
+		$(if $(VM_KERNEL),cat,grep -v -- '-rt-amd64$$') | sort -V | tail -n 1))
+KVER = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+
+# ---- userspace ---------------------------------------------------------------
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CFLAGS ?= -O2 -g
+PKGS := libnl-genl-3.0 libnl-3.0 json-c libbpf
+TF_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	-Iinclude/uapi -Ibuild/bpf $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 libnl-3.0 2>/dev/null)
+JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null)
+BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Ibpf
+
+B := build
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
+MAKEFLAGS += --no-print-directory
+endif
+
+AGENT_COMMON := $(B)/agent/tf_nl.o
+TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(AGENT_COMMON)
+TFD_OBJS := $(B)/agent/tokenfactoryd.o $(AGENT_COMMON)
+BPF_SKELS := $(B)/bpf/sensor.skel.h
+
+UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print
+BPF_TESTS := $(B)/tests/bpf/test_sensor
+TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS)
+
+.PHONY: all module userspace tests deps check check-unit check-bpf check-vm \
+	style sparse clean help
+.DEFAULT_GOAL := all
+
+all: module userspace tests
+
+help:
+	@echo 'make            module, BPF sensor, tokenfactoryd, tfctl, tests'
+	@echo 'make deps       install build and test dependencies (apt-get)'
+	@echo 'make check      all tests: unit, BPF, VM; ends with "N passed, N failed"'
+	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
+	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
+	@echo 'make sparse     the module built with sparse (C=1)'
+	@echo 'KDIR=...        kernel build dir (now: $(KDIR))'
+
+# ---- module ------------------------------------------------------------------
+module:
+	@test -d "$(KDIR)" || { echo 'no kernel headers: run make deps' >&2; exit 1; }
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# ---- BPF ---------------------------------------------------------------------
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/vmlinux.h
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+# ---- agent and tfctl ---------------------------------------------------------
+userspace: $(B)/tfctl $(B)/tokenfactoryd
+
+$(B)/agent/%.o: agent/%.c $(wildcard agent/*.h) include/uapi/linux/tokenfactory.h $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/tfctl: $(TFCTL_OBJS)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(JSON_LIBS)
+
+$(B)/tokenfactoryd: $(TFD_OBJS)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+
+# ---- tests -------------------------------------------------------------------
+# The module's pure logic is compiled for userspace from the same files, with
+# tests/unit/kshim standing in for the few kernel headers it includes.
+KSHIM_CFLAGS := -Itests/unit/kshim -Ikmod
+
+tests: $(TEST_BINS)
+
+$(B)/tests/unit/kmod_%.o: kmod/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h tests/*.h) $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
+
+$(B)/tests/unit/test_energy: $(B)/tests/unit/test_energy.o $(B)/tests/unit/kmod_energy.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_print: $(B)/tests/unit/test_print.o $(B)/agent/print.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) $(CMOCKA_LIBS)
+
+$(B)/tests/bpf/test_sensor: $(B)/tests/bpf/test_sensor.o $(B)/agent/sensor.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
+
+# Each layer prints PASS:/FAIL: lines; tests/run.sh tallies them and prints
+# the verdict. T=name runs the tests whose name contains it.
+check: all
+	$(Q)tests/run.sh unit bpf vm
+
+check-unit: tests
+	$(Q)tests/run.sh unit
+
+check-bpf: tests
+	$(Q)tests/run.sh bpf
+
+check-vm: module userspace
+	$(Q)tests/run.sh vm
+
+export T KDIR VM_KERNEL
+
+# ---- kernel style and static analysis ------------------------------------------
+CHECKPATCH_DIR := /var/cache/tokenfactory/checkpatch
+style:
+	$(Q)tests/fetch-checkpatch.sh $(CHECKPATCH_DIR)
+	$(Q)$(CHECKPATCH_DIR)/checkpatch.pl --strict --no-tree --quiet --show-types \
+		--ignore FILE_PATH_CHANGES \
+		-f kmod/*.c kmod/*.h include/uapi/linux/tokenfactory.h && echo '  STYLE    clean'
+
+sparse:
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF='-D__CHECK_ENDIAN__' modules 2>&1 | \
+		tee $(B)/sparse.log | grep -v '^  ' ; \
+	! grep -E 'warning|error' $(B)/sparse.log && echo '  SPARSE   clean'
+
+# ---- dependencies --------------------------------------------------------------
+deps:
+	$(Q)tests/deps.sh
+
+clean:
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1 || true
+	$(Q)rm -rf $(B)

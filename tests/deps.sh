@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Installs every build and test dependency with apt-get, idempotently:
+# nothing is fetched when everything is already there.
+set -euo pipefail
+
+PKGS=(
+	# build
+	build-essential pkg-config clang llvm bpftool libbpf-dev libelf-dev
+	zlib1g-dev libnl-3-dev libnl-genl-3-dev libjson-c-dev
+	# the module: Debian 12's 6.1 headers (generic, and rt for VM_KERNEL=rt)
+	linux-headers-amd64
+	# tests
+	libcmocka-dev valgrind sparse jq
+	# VM tests: qemu, a static busybox for the guest's init, cpio for its initramfs
+	qemu-system-x86 busybox-static cpio xz-utils
+)
+if [ "${VM_KERNEL:-}" = rt ]; then
+	PKGS+=(linux-headers-rt-amd64)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "  DEPS     all installed"
+	exit 0
+fi
+echo "  DEPS     installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

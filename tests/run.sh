@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs test layers (unit, bpf, vm) and prints one line per test,
+# "PASS: layer/name" or "FAIL: layer/name", then the verdict
+# "N passed, N failed". Exit status 0 only if nothing failed.
+# T=pattern runs only the tests whose name contains pattern.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=$top/build
+T=${T:-}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# Turns cmocka's TAP output into PASS/FAIL lines; a binary that dies
+# without reporting a failure still counts as one.
+run_cmocka() {	# layer binary [wrapper...]
+	local layer=$1 bin=$2 name out rc
+	shift 2
+	name=$(basename "$bin")
+	name=${name#test_}
+	if [ -n "$T" ] && [[ "$name" != *"$T"* ]]; then
+		export TF_TEST_FILTER="*$T*"
+	else
+		unset TF_TEST_FILTER
+	fi
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$@" "$bin" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -vE '^(ok|not ok) [0-9]+ - ' | sed 's/^/    /'
+	printf '%s\n' "$out" | sed -nE "s|^ok [0-9]+ - (.*)|PASS: $layer/$name/\1|p; s|^not ok [0-9]+ - (.*)|FAIL: $layer/$name/\1|p"
+	if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^not ok'; then
+		echo "FAIL: $layer/$name (exit $rc)"
+	fi
+}
+
+layer_unit() {
+	local t vg=()
+	# Leaks and memory errors fail a unit test (valgrind's exit code 99).
+	command -v valgrind >/dev/null &&
+		vg=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99)
+	for t in "$B"/tests/unit/test_*; do
+		[ -x "$t" ] && run_cmocka unit "$t" "${vg[@]}"
+	done
+}
+
+layer_bpf() {
+	local t
+	if [ "$(id -u)" != 0 ]; then
+		echo "FAIL: bpf (needs root: CAP_BPF and CAP_PERFMON to load the sensor)"
+		return
+	fi
+	for t in "$B"/tests/bpf/test_*; do
+		[ -x "$t" ] && run_cmocka bpf "$t"
+	done
+}
+
+layer_vm() {
+	"$top/tests/vm/run.sh"
+}
+
+for layer in "$@"; do
+	echo "== $layer"
+	start=$(date +%s)
+	"layer_$layer" 2>&1 | tee -a "$log"
+	echo "== $layer: $(($(date +%s) - start)) s"
+done
+
+pass=$(grep -c '^PASS: ' "$log")
+fail=$(grep -c '^FAIL: ' "$log")
+if [ "$fail" -ne 0 ]; then
+	echo "== failed:"
+	grep '^FAIL: ' "$log"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
