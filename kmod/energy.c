@@ -9,6 +9,7 @@
  * enough to see every wrap as a single one; tf_rapl_period_ms() returns half
  * of that time so a late timer still stays inside the bound.
  */
+#include <linux/errno.h>
 #include <linux/math64.h>
 
 #include "energy.h"
@@ -33,4 +34,67 @@ u64 tf_rapl_period_ms(unsigned int esu, u32 max_watts)
 	wrap_ms = div_u64(mul_u64_u32_shr(1ULL << 32, 1000, esu), max_watts);
 	wrap_ms /= 2;
 	return wrap_ms ? wrap_ms : 1;
+}
+
+/*
+ * The estimate meter's model of a package: idle_w when all its CPUs idle,
+ * max_w when all are busy, linear in between. busy_ns is the CPUs' busy time
+ * summed over the package's ncpus during dt_ns. Returns nanojoules, so that
+ * callers can carry the sub-µJ remainder from one sample to the next.
+ */
+u64 tf_estimate_nj(u32 idle_w, u32 max_w, u64 busy_ns, u32 ncpus, u64 dt_ns)
+{
+	u64 span = max_w > idle_w ? max_w - idle_w : 0;
+
+	if (!ncpus)
+		return 0;
+	if (busy_ns > ncpus * dt_ns)
+		busy_ns = ncpus * dt_ns;
+	/* W * ns = nJ */
+	return idle_w * dt_ns + div_u64(span * busy_ns, ncpus);
+}
+
+/* Mean power over dt_ns of delta_uj, in µW. */
+u64 tf_power_uw(u64 delta_uj, u64 dt_ns)
+{
+	if (!dt_ns)
+		return 0;
+	return div64_u64(delta_uj * 1000000000ULL, dt_ns);
+}
+
+/*
+ * A pushed counter (a GPU's, from the agent) is accepted when it has not
+ * gone backwards and has not grown faster than the domain's maximum power
+ * allows (with 10 % and 1 J of slack for the two clocks' jitter).
+ * Returns 0, -ERANGE when it went backwards, -E2BIG when it jumped.
+ */
+int tf_push_check(u64 prev_uj, u64 now_uj, u64 dt_ns, u64 max_power_uw)
+{
+	u64 bound_uj;
+
+	if (now_uj < prev_uj)
+		return -ERANGE;
+	/* µW * ns / 10^9 = µJ; +10 % */
+	bound_uj = div64_u64(max_power_uw * 11 * div64_u64(dt_ns, 1000),
+			     10 * 1000000ULL);
+	if (now_uj - prev_uj > bound_uj + TF_UJ_PER_J)
+		return -E2BIG;
+	return 0;
+}
+
+/*
+ * The documented watts-to-setting map of a package metered by the estimate:
+ * the performance share (percent of full) at which the model draws cap_uw.
+ * Below the idle power no setting reaches the cap: 0 (the caller reports it
+ * as unenforceable and holds its deepest setting).
+ */
+u32 tf_cap_to_perf_pct(u64 cap_uw, u32 idle_w, u32 max_w)
+{
+	u64 idle_uw = idle_w * 1000000ULL, max_uw = max_w * 1000000ULL;
+
+	if (!cap_uw || cap_uw >= max_uw)
+		return 100;
+	if (cap_uw <= idle_uw || max_uw <= idle_uw)
+		return 0;
+	return div64_u64((cap_uw - idle_uw) * 100, max_uw - idle_uw);
 }

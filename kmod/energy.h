@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Energy arithmetic with no kernel state: RAPL unit decoding, wrap-safe
- * counter deltas and the sampling period that keeps a wrap from being
- * missed. Built into the module and, from the same file, into the unit
- * tests (tests/unit/kshim provides the few kernel helpers it needs).
+ * counter deltas, the sampling period that keeps a wrap from being missed,
+ * the estimate meter's model, the check of pushed counters, the cap-to-
+ * performance map and coarsening. Built into the module and, from the same
+ * file, into the unit tests (tests/unit/kshim provides the few kernel
+ * helpers it needs).
  */
 #ifndef _TF_ENERGY_H
 #define _TF_ENERGY_H
 
 #include <linux/types.h>
+
+#define TF_UJ_PER_J	1000000ULL
 
 /* Energy Status Units: bits 12:8 of the RAPL power unit MSR. */
 static inline unsigned int tf_rapl_esu(u64 unit_msr)
@@ -34,7 +38,17 @@ static inline u32 tf_rapl_delta(u32 prev, u32 now)
 	return now - prev;
 }
 
+/* What an unprivileged reader sees: whole joules. */
+static inline u64 tf_coarse_uj(u64 uj)
+{
+	return uj - uj % TF_UJ_PER_J;
+}
+
 u64 tf_rapl_to_uj(u64 raw, unsigned int esu);
 u64 tf_rapl_period_ms(unsigned int esu, u32 max_watts);
+u64 tf_estimate_nj(u32 idle_w, u32 max_w, u64 busy_ns, u32 ncpus, u64 dt_ns);
+u64 tf_power_uw(u64 delta_uj, u64 dt_ns);
+int tf_push_check(u64 prev_uj, u64 now_uj, u64 dt_ns, u64 max_power_uw);
+u32 tf_cap_to_perf_pct(u64 cap_uw, u32 idle_w, u32 max_w);
 
 #endif /* _TF_ENERGY_H */
