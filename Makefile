@@ -40,13 +40,15 @@ MAKEFLAGS += --no-print-directory
 endif
 
 AGENT_COMMON := $(B)/agent/tf_nl.o
-TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(AGENT_COMMON)
+TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
-UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print
+UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
+	$(B)/tests/unit/test_units
 BPF_TESTS := $(B)/tests/bpf/test_sensor
-TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS)
+VM_TOOLS := $(B)/tests/vm/tf-nlraw
+TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm \
 	style sparse clean help demo
@@ -110,6 +112,12 @@ $(B)/tests/unit/test_energy: $(B)/tests/unit/test_energy.o $(B)/tests/unit/kmod_
 $(B)/tests/unit/test_print: $(B)/tests/unit/test_print.o $(B)/agent/print.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) $(CMOCKA_LIBS)
 
+$(B)/tests/unit/test_units: $(B)/tests/unit/test_units.o $(B)/agent/units.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+
 $(B)/tests/bpf/test_sensor: $(B)/tests/bpf/test_sensor.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
 
@@ -124,14 +132,14 @@ check-unit: tests
 check-bpf: tests
 	$(Q)tests/run.sh bpf
 
-check-vm: module userspace
+check-vm: module userspace $(VM_TOOLS)
 	$(Q)tests/run.sh vm
 
 export T KDIR VM_KERNEL
 
 # Until the CAISO day exists (make demo issue), the main job shows the thin
 # real slice: the module in Debian's kernel, and tfctl status.
-demo: module userspace
+demo: module userspace $(VM_TOOLS)
 	@echo '  DEMO     tokenfactory.ko in a VM and tfctl status (the CAISO day is not built yet)'
 	$(Q)T=status tests/run.sh vm
 
@@ -148,6 +156,9 @@ sparse:
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF='-D__CHECK_ENDIAN__' modules 2>&1 | \
 		tee $(B)/sparse.log | grep -v '^  ' ; \
 	! grep -E 'warning|error' $(B)/sparse.log && echo '  SPARSE   clean'
+
+# skeletons and BPF objects are inputs of several targets: keep them
+.SECONDARY:
 
 # ---- dependencies --------------------------------------------------------------
 deps:

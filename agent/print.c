@@ -124,6 +124,14 @@ void print_u64(const char *key, const char *fmt, uint64_t val)
 		fprintf(pr_out, fmt, val);
 }
 
+void print_s64(const char *key, const char *fmt, int64_t val)
+{
+	if (pr_json)
+		pr_add(key, json_object_new_int64(val));
+	else if (fmt)
+		fprintf(pr_out, fmt, val);
+}
+
 void print_bool(const char *key, const char *fmt, bool val)
 {
 	if (pr_json)

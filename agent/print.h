@@ -25,6 +25,7 @@ void print_arr_close(void);
 /* fmt is used for text output only; NULL prints nothing there. */
 void print_str(const char *key, const char *fmt, const char *val);
 void print_u64(const char *key, const char *fmt, uint64_t val);
+void print_s64(const char *key, const char *fmt, int64_t val);
 void print_bool(const char *key, const char *fmt, bool val);
 /* Text only. */
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

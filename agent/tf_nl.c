@@ -15,10 +15,16 @@
 #define SOL_NETLINK 270
 #endif
 
+#define TF_NL_DUMP_RETRIES 5
+
 struct tf_nl {
 	struct nl_sock *sk;
 	int family;
-	char errmsg[256];
+	int events_grp;
+	char errmsg[320];
+	/* the request in flight, to name the attribute an error points at */
+	void *req;
+	size_t req_len;
 };
 
 typedef int (*tf_nl_parse_fn)(struct nlattr **tb, void *arg);
@@ -27,22 +33,105 @@ typedef int (*tf_nl_parse_fn)(struct nlattr **tb, void *arg);
 struct tf_nl_xfer {
 	struct tf_nl *nl;
 	int err;		/* 1 while running, then 0 or -errno */
+	bool intr;		/* a dump message carried NLM_F_DUMP_INTR */
 	tf_nl_parse_fn parse;
 	void *arg;
 };
 
-static const char *const tf_meter_kinds[] = {
-	[TF_METER_RAPL] = "rapl",
-	[TF_METER_ESTIMATE] = "estimate",
-	[TF_METER_PUSHED] = "pushed",
+#define NAME(x) [x] = #x
+static const char *const tf_attr_names[TF_A_MAX + 1] = {
+	NAME(TF_A_STATUS_VERSION), NAME(TF_A_STATUS_PROTO),
+	NAME(TF_A_STATUS_UPTIME_NS), NAME(TF_A_STATUS_METERS),
+	NAME(TF_A_STATUS_FAILSAFE), NAME(TF_A_STATUS_AGENT_PID),
+	NAME(TF_A_STATUS_HEARTBEAT_AGE_MS),
+	NAME(TF_A_STATUS_HEARTBEAT_TIMEOUT_MS),
+	NAME(TF_A_STATUS_FAILSAFE_COUNT), NAME(TF_A_STATUS_PUSH_REJECTS),
+	NAME(TF_A_STATUS_GENERATION),
+	NAME(TF_A_DOMAIN_ID), NAME(TF_A_DOMAIN_NAME), NAME(TF_A_DOMAIN_TYPE),
+	NAME(TF_A_DOMAIN_METER), NAME(TF_A_DOMAIN_ESTIMATED),
+	NAME(TF_A_DOMAIN_ENERGY_UJ), NAME(TF_A_DOMAIN_POWER_UW),
+	NAME(TF_A_DOMAIN_MAX_POWER_UW), NAME(TF_A_DOMAIN_CAP_UW),
+	NAME(TF_A_DOMAIN_FAILSAFE_CAP_UW), NAME(TF_A_DOMAIN_EFFECTIVE_CAP_UW),
+	NAME(TF_A_DOMAIN_CAP_STATE), NAME(TF_A_DOMAIN_CAP_LEVERS),
+	NAME(TF_A_DOMAIN_PERF_PCT),
+	NAME(TF_A_SIGNAL_SURPLUS_UW), NAME(TF_A_SIGNAL_TTL_MS),
+	NAME(TF_A_SIGNAL_SOURCE), NAME(TF_A_SIGNAL_CARBON_MG_KWH),
+	NAME(TF_A_SIGNAL_PRICE_UCUR_MWH), NAME(TF_A_SIGNAL_TIMESTAMP_NS),
+	NAME(TF_A_SIGNAL_AGE_MS), NAME(TF_A_SIGNAL_STALE),
+	NAME(TF_A_GROUP_NAME), NAME(TF_A_GROUP_TIER), NAME(TF_A_GROUP_TOKENS),
+	NAME(TF_A_GROUP_GREEN_UJ), NAME(TF_A_GROUP_ENERGY),
+	NAME(TF_A_GROUP_MEMBERS), NAME(TF_A_GROUP_DELETED),
+	NAME(TF_A_MEMBER_PID), NAME(TF_A_MEMBER_CGROUP),
+	NAME(TF_A_LEDGER_GREEN_PPM), NAME(TF_A_LEDGER_ENTRIES),
+	NAME(TF_A_LEDGER_PID), NAME(TF_A_LEDGER_COMM),
+	NAME(TF_A_LEDGER_ENERGY), NAME(TF_A_LEDGER_TOKENS),
+	NAME(TF_A_LEDGER_GREEN_UJ), NAME(TF_A_LEDGER_OVERFLOWS),
+	NAME(TF_A_BILL_EXIT_NS), NAME(TF_A_BILL_OVERFLOWS),
 };
+#undef NAME
+
+#define NAMEOF(table, i) \
+	((i) < sizeof(table) / sizeof((table)[0]) && (table)[i] ? (table)[i] : "unknown")
+
+const char *tf_attr_name(int type)
+{
+	return type >= 0 ? NAMEOF(tf_attr_names, (unsigned int)type) : "unknown";
+}
+
+const char *tf_cmd_name(int cmd)
+{
+#define NAME(x) [x] = #x
+	static const char *const names[TF_CMD_MAX + 1] = {
+		NAME(TF_CMD_STATUS_GET), NAME(TF_CMD_DOMAIN_GET),
+		NAME(TF_CMD_DOMAIN_SET), NAME(TF_CMD_ENERGY_PUSH),
+		NAME(TF_CMD_SIGNAL_GET), NAME(TF_CMD_SIGNAL_SET),
+		NAME(TF_CMD_HEARTBEAT), NAME(TF_CMD_GROUP_GET),
+		NAME(TF_CMD_GROUP_NEW), NAME(TF_CMD_GROUP_SET),
+		NAME(TF_CMD_GROUP_DEL), NAME(TF_CMD_MEMBER_ADD),
+		NAME(TF_CMD_MEMBER_DEL), NAME(TF_CMD_LEDGER_PUSH),
+		NAME(TF_CMD_LEDGER_GET), NAME(TF_CMD_BILL_GET),
+		NAME(TF_CMD_DOMAIN_NTF), NAME(TF_CMD_SIGNAL_NTF),
+		NAME(TF_CMD_FAILSAFE_NTF), NAME(TF_CMD_GROUP_NTF),
+		NAME(TF_CMD_BILL_NTF),
+	};
+#undef NAME
+
+	return cmd >= 0 ? NAMEOF(names, (unsigned int)cmd) : "unknown";
+}
 
 const char *tf_meter_kind_name(uint32_t kind)
 {
-	if (kind < sizeof(tf_meter_kinds) / sizeof(tf_meter_kinds[0]) &&
-	    tf_meter_kinds[kind])
-		return tf_meter_kinds[kind];
-	return "unknown";
+	static const char *const names[] = {
+		[TF_METER_RAPL] = "rapl",
+		[TF_METER_ESTIMATE] = "estimate",
+		[TF_METER_PUSHED] = "pushed",
+	};
+
+	return NAMEOF(names, kind);
+}
+
+const char *tf_domain_type_name(uint32_t type)
+{
+	static const char *const names[] = {
+		[TF_DOMAIN_HOST] = "host",
+		[TF_DOMAIN_PACKAGE] = "package",
+		[TF_DOMAIN_DRAM] = "dram",
+		[TF_DOMAIN_GPU] = "gpu",
+	};
+
+	return NAMEOF(names, type);
+}
+
+const char *tf_cap_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[TF_CAP_NONE] = "none",
+		[TF_CAP_ENFORCED] = "enforced",
+		[TF_CAP_AGENT] = "agent",
+		[TF_CAP_UNENFORCEABLE] = "unenforceable",
+	};
+
+	return NAMEOF(names, state);
 }
 
 int tf_nl_open(struct tf_nl **out)
@@ -63,7 +152,7 @@ int tf_nl_open(struct tf_nl **out)
 		err = -ECONNREFUSED;
 		goto err_sock;
 	}
-	/* Extended acks carry the kernel's error message; capped acks keep them short. */
+	/* Extended acks carry the kernel's message; capped acks keep them short. */
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK,
@@ -88,6 +177,7 @@ void tf_nl_close(struct tf_nl *nl)
 	if (!nl)
 		return;
 	nl_socket_free(nl->sk);
+	free(nl->req);
 	free(nl);
 }
 
@@ -96,27 +186,60 @@ const char *tf_nl_errmsg(const struct tf_nl *nl)
 	return nl->errmsg;
 }
 
-/* Picks the extack message out of an NLMSG_ERROR. */
+int tf_nl_fd(const struct tf_nl *nl)
+{
+	return nl_socket_get_fd(nl->sk);
+}
+
+/* The top-level attribute of the request that starts at offset off. */
+static int tf_nl_attr_at(const struct tf_nl *nl, uint32_t off)
+{
+	size_t pos = NLMSG_HDRLEN + GENL_HDRLEN;
+
+	while (nl->req && pos + NLA_HDRLEN <= nl->req_len) {
+		const struct nlattr *a = (const void *)((char *)nl->req + pos);
+
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		if (off >= pos && off < pos + a->nla_len)
+			return a->nla_type & NLA_TYPE_MASK;
+		pos += NLA_ALIGN(a->nla_len);
+	}
+	return -1;
+}
+
+/* Picks the extack message, and the attribute it names, out of an NLMSG_ERROR. */
 static int tf_nl_on_error(struct sockaddr_nl *nla, struct nlmsgerr *e,
 			  void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)e - 1;
 	struct tf_nl_xfer *x = arg;
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int len = nlh->nlmsg_len, off;
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { 0 };
+	int len = nlh->nlmsg_len, off, n = 0, at = -1;
+	char *buf = x->nl->errmsg;
+	size_t sz = sizeof(x->nl->errmsg);
 
 	(void)nla;
 	x->err = e->error ? e->error : -EPROTO;
 	off = NLMSG_HDRLEN + sizeof(*e);
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && len > off &&
-	    !nla_parse(tb, NLMSGERR_ATTR_MAX,
-		       (struct nlattr *)((char *)nlh + off), len - off, NULL) &&
-	    tb[NLMSGERR_ATTR_MSG]) {
-		snprintf(x->nl->errmsg, sizeof(x->nl->errmsg), "%s",
-			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
-	}
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || len <= off ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX,
+		      (struct nlattr *)((char *)nlh + off), len - off, NULL))
+		return NL_STOP;
+	if (tb[NLMSGERR_ATTR_MSG])
+		n = snprintf(buf, sz, "%s", nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+	if (tb[NLMSGERR_ATTR_OFFS])
+		at = tf_nl_attr_at(x->nl, nla_get_u32(tb[NLMSGERR_ATTR_OFFS]));
+	if (at >= 0 && n >= 0 && (size_t)n < sz &&
+	    !strstr(buf, tf_attr_name(at)))
+		n += snprintf(buf + n, sz - n, "%s(attribute %s)", n ? " " : "",
+			      tf_attr_name(at));
+	if (tb[NLMSGERR_ATTR_MISS_TYPE] && n >= 0 && (size_t)n < sz &&
+	    !strstr(buf, tf_attr_name(nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]))))
+		snprintf(buf + n, sz - n, "%smissing %s", n ? " " : "",
+			 tf_attr_name(nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE])));
 	return NL_STOP;
 }
 
@@ -129,14 +252,22 @@ static int tf_nl_on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+static int tf_nl_on_intr(struct nl_msg *msg, void *arg)
+{
+	struct tf_nl_xfer *x = arg;
+
+	(void)msg;
+	x->intr = true;
+	return NL_OK;
+}
+
 static int tf_nl_on_valid(struct nl_msg *msg, void *arg)
 {
 	struct tf_nl_xfer *x = arg;
 	struct nlattr *tb[TF_A_MAX + 1];
 	int err;
 
-	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, TF_A_MAX, NULL);
-	if (err < 0) {
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, TF_A_MAX, NULL) < 0) {
 		x->err = -EPROTO;
 		return NL_STOP;
 	}
@@ -150,39 +281,6 @@ static int tf_nl_on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/* Sends msg (consumed) and runs the receive loop until the ack or an error. */
-static int tf_nl_xfer(struct tf_nl *nl, struct nl_msg *msg,
-		      tf_nl_parse_fn parse, void *arg)
-{
-	struct tf_nl_xfer x = { .nl = nl, .err = 1, .parse = parse, .arg = arg };
-	struct nl_cb *cb;
-	int err;
-
-	nl->errmsg[0] = '\0';
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	err = nl_send_auto(nl->sk, msg);
-	nlmsg_free(msg);
-	if (err < 0) {
-		nl_cb_put(cb);
-		return -EIO;
-	}
-	nl_cb_err(cb, NL_CB_CUSTOM, tf_nl_on_error, &x);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, tf_nl_on_ack, &x);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, tf_nl_on_ack, &x);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, tf_nl_on_valid, &x);
-	while (x.err > 0) {
-		err = nl_recvmsgs(nl->sk, cb);
-		if (err < 0 && x.err > 0)
-			x.err = -EIO;
-	}
-	nl_cb_put(cb);
-	return x.err;
-}
-
 static struct nl_msg *tf_nl_msg(struct tf_nl *nl, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
@@ -193,6 +291,69 @@ static struct nl_msg *tf_nl_msg(struct tf_nl *nl, uint8_t cmd, int flags)
 		msg = NULL;
 	}
 	return msg;
+}
+
+/*
+ * Sends msg (consumed) and runs the receive loop until the ack, the end of
+ * the dump or an error. Returns -EINTR if a dump was interrupted by a change.
+ */
+static int tf_nl_xfer(struct tf_nl *nl, struct nl_msg *msg,
+		      tf_nl_parse_fn parse, void *arg)
+{
+	struct tf_nl_xfer x = { .nl = nl, .err = 1, .parse = parse, .arg = arg };
+	struct nlmsghdr *hdr;
+	struct nl_cb *cb;
+	int err;
+
+	nl->errmsg[0] = '\0';
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = nl_send_auto(nl->sk, msg);
+	hdr = nlmsg_hdr(msg);
+	free(nl->req);
+	nl->req = malloc(hdr->nlmsg_len);
+	nl->req_len = nl->req ? hdr->nlmsg_len : 0;
+	if (nl->req)
+		memcpy(nl->req, hdr, hdr->nlmsg_len);
+	nlmsg_free(msg);
+	if (err < 0) {
+		nl_cb_put(cb);
+		return -EIO;
+	}
+	nl_cb_err(cb, NL_CB_CUSTOM, tf_nl_on_error, &x);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, tf_nl_on_ack, &x);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, tf_nl_on_ack, &x);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, tf_nl_on_intr, &x);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, tf_nl_on_valid, &x);
+	while (x.err > 0) {
+		err = nl_recvmsgs(nl->sk, cb);
+		if (err < 0 && x.err > 0)
+			x.err = -EIO;
+	}
+	nl_cb_put(cb);
+	if (!x.err && x.intr)
+		return -EINTR;
+	return x.err;
+}
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static uint64_t get_u64(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u64(tb[type]) : 0;
+}
+
+static uint32_t get_u32(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u32(tb[type]) : 0;
+}
+
+static void get_str(struct nlattr **tb, int type, char *dst, size_t sz)
+{
+	snprintf(dst, sz, "%s", tb[type] ? nla_get_string(tb[type]) : "");
 }
 
 static struct nla_policy tf_meter_policy[TF_A_METER_MAX + 1] = {
@@ -210,10 +371,18 @@ static int tf_parse_status(struct nlattr **tb, void *arg)
 	if (!tb[TF_A_STATUS_VERSION] || !tb[TF_A_STATUS_PROTO] ||
 	    !tb[TF_A_STATUS_UPTIME_NS])
 		return -EPROTO;
-	snprintf(st->version, sizeof(st->version), "%s",
-		 nla_get_string(tb[TF_A_STATUS_VERSION]));
-	st->proto = nla_get_u32(tb[TF_A_STATUS_PROTO]);
-	st->uptime_ns = nla_get_u64(tb[TF_A_STATUS_UPTIME_NS]);
+	get_str(tb, TF_A_STATUS_VERSION, st->version, sizeof(st->version));
+	st->proto = get_u32(tb, TF_A_STATUS_PROTO);
+	st->uptime_ns = get_u64(tb, TF_A_STATUS_UPTIME_NS);
+	st->failsafe = tb[TF_A_STATUS_FAILSAFE] &&
+		       nla_get_u8(tb[TF_A_STATUS_FAILSAFE]);
+	st->agent_pid = get_u32(tb, TF_A_STATUS_AGENT_PID);
+	st->heartbeat_age_ms = tb[TF_A_STATUS_HEARTBEAT_AGE_MS] ?
+		(int64_t)nla_get_u64(tb[TF_A_STATUS_HEARTBEAT_AGE_MS]) : -1;
+	st->heartbeat_timeout_ms = get_u32(tb, TF_A_STATUS_HEARTBEAT_TIMEOUT_MS);
+	st->failsafe_count = get_u32(tb, TF_A_STATUS_FAILSAFE_COUNT);
+	st->push_rejects = get_u64(tb, TF_A_STATUS_PUSH_REJECTS);
+	st->generation = get_u32(tb, TF_A_STATUS_GENERATION);
 	st->nmeters = 0;
 	if (!tb[TF_A_STATUS_METERS])
 		return 0;
@@ -227,13 +396,84 @@ static int tf_parse_status(struct nlattr **tb, void *arg)
 		    !mt[TF_A_METER_NAME] || !mt[TF_A_METER_KIND])
 			return -EPROTO;
 		m = &st->meters[st->nmeters++];
-		snprintf(m->name, sizeof(m->name), "%s",
-			 nla_get_string(mt[TF_A_METER_NAME]));
+		get_str(mt, TF_A_METER_NAME, m->name, sizeof(m->name));
 		m->kind = nla_get_u32(mt[TF_A_METER_KIND]);
 		m->estimated = !!mt[TF_A_METER_ESTIMATED];
 	}
 	return 0;
 }
+
+static int tf_parse_domain_into(struct nlattr **tb, struct tf_domain_info *d)
+{
+	if (!tb[TF_A_DOMAIN_ID] || !tb[TF_A_DOMAIN_NAME])
+		return -EPROTO;
+	memset(d, 0, sizeof(*d));
+	d->id = get_u32(tb, TF_A_DOMAIN_ID);
+	get_str(tb, TF_A_DOMAIN_NAME, d->name, sizeof(d->name));
+	d->type = get_u32(tb, TF_A_DOMAIN_TYPE);
+	d->meter = get_u32(tb, TF_A_DOMAIN_METER);
+	d->estimated = !!tb[TF_A_DOMAIN_ESTIMATED];
+	d->energy_uj = get_u64(tb, TF_A_DOMAIN_ENERGY_UJ);
+	d->power_uw = get_u64(tb, TF_A_DOMAIN_POWER_UW);
+	d->max_power_uw = get_u64(tb, TF_A_DOMAIN_MAX_POWER_UW);
+	d->cap_uw = get_u64(tb, TF_A_DOMAIN_CAP_UW);
+	d->failsafe_cap_uw = get_u64(tb, TF_A_DOMAIN_FAILSAFE_CAP_UW);
+	d->eff_cap_uw = get_u64(tb, TF_A_DOMAIN_EFFECTIVE_CAP_UW);
+	d->cap_state = get_u32(tb, TF_A_DOMAIN_CAP_STATE);
+	d->levers = get_u32(tb, TF_A_DOMAIN_CAP_LEVERS);
+	d->perf_pct = get_u32(tb, TF_A_DOMAIN_PERF_PCT);
+	return 0;
+}
+
+static int tf_parse_domain(struct nlattr **tb, void *arg)
+{
+	return tf_parse_domain_into(tb, arg);
+}
+
+struct tf_domain_list {
+	struct tf_domain_info *v;
+	unsigned int n, cap;
+};
+
+static int tf_parse_domain_list(struct nlattr **tb, void *arg)
+{
+	struct tf_domain_list *l = arg;
+
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? 2 * l->cap : 16;
+		struct tf_domain_info *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	return tf_parse_domain_into(tb, &l->v[l->n++]);
+}
+
+static void tf_parse_signal_into(struct nlattr **tb, struct tf_signal_info *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->set = !!tb[TF_A_SIGNAL_SURPLUS_UW];
+	s->surplus_uw = get_u64(tb, TF_A_SIGNAL_SURPLUS_UW);
+	s->ttl_ms = get_u32(tb, TF_A_SIGNAL_TTL_MS);
+	get_str(tb, TF_A_SIGNAL_SOURCE, s->source, sizeof(s->source));
+	s->has_carbon = !!tb[TF_A_SIGNAL_CARBON_MG_KWH];
+	s->carbon_mg_kwh = get_u32(tb, TF_A_SIGNAL_CARBON_MG_KWH);
+	s->has_price = !!tb[TF_A_SIGNAL_PRICE_UCUR_MWH];
+	s->price_ucur_mwh = (int64_t)get_u64(tb, TF_A_SIGNAL_PRICE_UCUR_MWH);
+	s->timestamp_ns = get_u64(tb, TF_A_SIGNAL_TIMESTAMP_NS);
+	s->age_ms = get_u64(tb, TF_A_SIGNAL_AGE_MS);
+	s->stale = !!tb[TF_A_SIGNAL_STALE];
+}
+
+static int tf_parse_signal(struct nlattr **tb, void *arg)
+{
+	tf_parse_signal_into(tb, arg);
+	return 0;
+}
+
+/* ---- requests -------------------------------------------------------------- */
 
 int tf_nl_status(struct tf_nl *nl, struct tf_status *st)
 {
@@ -243,4 +483,204 @@ int tf_nl_status(struct tf_nl *nl, struct tf_status *st)
 		return -ENOMEM;
 	memset(st, 0, sizeof(*st));
 	return tf_nl_xfer(nl, msg, tf_parse_status, st);
+}
+
+int tf_nl_domains(struct tf_nl *nl, struct tf_domain_info **out,
+		  unsigned int *n)
+{
+	struct tf_domain_list l = { 0 };
+	int err = -EINTR, tries;
+
+	for (tries = 0; err == -EINTR && tries < TF_NL_DUMP_RETRIES; tries++) {
+		struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_DOMAIN_GET, NLM_F_DUMP);
+
+		if (!msg) {
+			err = -ENOMEM;
+			break;
+		}
+		l.n = 0;
+		err = tf_nl_xfer(nl, msg, tf_parse_domain_list, &l);
+	}
+	if (err) {
+		free(l.v);
+		return err;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+int tf_nl_domain_get(struct tf_nl *nl, const char *name,
+		     struct tf_domain_info *d)
+{
+	struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_DOMAIN_GET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, TF_A_DOMAIN_NAME, name)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return tf_nl_xfer(nl, msg, tf_parse_domain, d);
+}
+
+int tf_nl_domain_set(struct tf_nl *nl, const char *name, const uint64_t *cap_uw,
+		     const uint64_t *failsafe_uw)
+{
+	struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_DOMAIN_SET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, TF_A_DOMAIN_NAME, name) ||
+	    (cap_uw && nla_put_u64(msg, TF_A_DOMAIN_CAP_UW, *cap_uw)) ||
+	    (failsafe_uw &&
+	     nla_put_u64(msg, TF_A_DOMAIN_FAILSAFE_CAP_UW, *failsafe_uw))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return tf_nl_xfer(nl, msg, NULL, NULL);
+}
+
+int tf_nl_energy_push(struct tf_nl *nl, const char *name, uint64_t energy_uj,
+		      const uint64_t *power_uw, const uint64_t *max_power_uw)
+{
+	struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_ENERGY_PUSH, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, TF_A_DOMAIN_NAME, name) ||
+	    nla_put_u64(msg, TF_A_DOMAIN_ENERGY_UJ, energy_uj) ||
+	    (power_uw && nla_put_u64(msg, TF_A_DOMAIN_POWER_UW, *power_uw)) ||
+	    (max_power_uw &&
+	     nla_put_u64(msg, TF_A_DOMAIN_MAX_POWER_UW, *max_power_uw))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return tf_nl_xfer(nl, msg, NULL, NULL);
+}
+
+int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)
+{
+	struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_SIGNAL_GET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
+	return tf_nl_xfer(nl, msg, tf_parse_signal, s);
+}
+
+int tf_nl_signal_set(struct tf_nl *nl, const struct tf_signal_info *s)
+{
+	struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_SIGNAL_SET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, TF_A_SIGNAL_SURPLUS_UW, s->surplus_uw) ||
+	    nla_put_u32(msg, TF_A_SIGNAL_TTL_MS, s->ttl_ms) ||
+	    (s->source[0] &&
+	     nla_put_string(msg, TF_A_SIGNAL_SOURCE, s->source)) ||
+	    (s->has_carbon &&
+	     nla_put_u32(msg, TF_A_SIGNAL_CARBON_MG_KWH, s->carbon_mg_kwh)) ||
+	    (s->has_price &&
+	     nla_put_s64(msg, TF_A_SIGNAL_PRICE_UCUR_MWH, s->price_ucur_mwh)) ||
+	    (s->timestamp_ns &&
+	     nla_put_u64(msg, TF_A_SIGNAL_TIMESTAMP_NS, s->timestamp_ns))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return tf_nl_xfer(nl, msg, NULL, NULL);
+}
+
+int tf_nl_heartbeat(struct tf_nl *nl)
+{
+	struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_HEARTBEAT, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	return tf_nl_xfer(nl, msg, NULL, NULL);
+}
+
+/* ---- raw messages, for tests and fuzzers ---------------------------------- */
+
+struct nl_msg *tf_nl_new_msg(struct tf_nl *nl, uint8_t cmd, int flags)
+{
+	return tf_nl_msg(nl, cmd, flags);
+}
+
+int tf_nl_send_raw(struct tf_nl *nl, struct nl_msg *msg)
+{
+	return tf_nl_xfer(nl, msg, NULL, NULL);
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+int tf_nl_events_join(struct tf_nl *nl)
+{
+	int grp = genl_ctrl_resolve_grp(nl->sk, TF_GENL_NAME,
+					TF_GENL_MCGRP_EVENTS);
+
+	if (grp < 0)
+		return -ENOENT;
+	nl->events_grp = grp;
+	return nl_socket_add_membership(nl->sk, grp) ? -EIO : 0;
+}
+
+static int tf_parse_event(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[TF_A_MAX + 1];
+	struct tf_event *ev = arg;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, TF_A_MAX, NULL) < 0)
+		return NL_SKIP;
+	ev->cmd = gh->cmd;
+	switch (gh->cmd) {
+	case TF_CMD_DOMAIN_NTF:
+		if (tf_parse_domain_into(tb, &ev->domain))
+			ev->cmd = 0;
+		break;
+	case TF_CMD_SIGNAL_NTF:
+		tf_parse_signal_into(tb, &ev->signal);
+		break;
+	case TF_CMD_FAILSAFE_NTF:
+		ev->failsafe.on = tb[TF_A_STATUS_FAILSAFE] &&
+				  nla_get_u8(tb[TF_A_STATUS_FAILSAFE]);
+		ev->failsafe.agent_pid = get_u32(tb, TF_A_STATUS_AGENT_PID);
+		ev->failsafe.count = get_u32(tb, TF_A_STATUS_FAILSAFE_COUNT);
+		ev->failsafe.silence_ms = tb[TF_A_STATUS_HEARTBEAT_AGE_MS] ?
+			(int64_t)nla_get_u64(tb[TF_A_STATUS_HEARTBEAT_AGE_MS]) : -1;
+		ev->failsafe.timeout_ms =
+			get_u32(tb, TF_A_STATUS_HEARTBEAT_TIMEOUT_MS);
+		break;
+	default:
+		ev->cmd = 0;	/* an event this client does not know */
+		break;
+	}
+	return NL_STOP;
+}
+
+/* Events are not answers to our sequence numbers. */
+static int tf_nl_no_seq_check(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+/* Blocks until one event arrives; ev->cmd 0 for one this client skips. */
+int tf_nl_event_recv(struct tf_nl *nl, struct tf_event *ev)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int err;
+
+	if (!cb)
+		return -ENOMEM;
+	memset(ev, 0, sizeof(*ev));
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, tf_nl_no_seq_check, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, tf_parse_event, ev);
+	err = nl_recvmsgs(nl->sk, cb);
+	nl_cb_put(cb);
+	if (err < 0)
+		snprintf(nl->errmsg, sizeof(nl->errmsg), "%s", nl_geterror(err));
+	return err < 0 ? -EIO : 0;
 }

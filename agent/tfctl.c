@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tfctl: the operator's tool for tokenfactory.ko.
+ * tfctl: the operator's tool for tokenfactory.ko, in the manner of ip(8)
+ * and wg(8): a table of subcommands, human tables by default, -j for JSON
+ * with stable names and raw base units (ns, µJ, µW, ms).
  *
  * Exit status: 0 success, 1 error (the kernel's or the system's), 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "print.h"
 #include "tf_nl.h"
+#include "units.h"
 
 #define TF_EXIT_ERR	1
 #define TF_EXIT_USAGE	2
@@ -25,9 +29,10 @@ struct tfctl_cmd {
 };
 
 static const struct tfctl_cmd tfctl_cmds[];
+static struct tf_nl *nl;
 
 /* "Error: <extack>" first, as ip(8) does, then what the errno says. */
-static int tfctl_fail(struct tf_nl *nl, const char *what, int err)
+static int tfctl_fail(const char *what, int err)
 {
 	const char *ext = nl ? tf_nl_errmsg(nl) : "";
 
@@ -36,53 +41,89 @@ static int tfctl_fail(struct tf_nl *nl, const char *what, int err)
 	if (err == -ENOENT && !nl)
 		fprintf(stderr, "Error: %s: tokenfactory module not loaded (insmod tokenfactory.ko).\n",
 			what);
+	else if (err == -EPERM)
+		fprintf(stderr, "Error: %s: %s (needs CAP_NET_ADMIN).\n", what,
+			strerror(-err));
 	else
 		fprintf(stderr, "Error: %s: %s.\n", what, strerror(-err));
 	return TF_EXIT_ERR;
 }
 
-static int tfctl_connect(struct tf_nl **nl)
+static int tfctl_usage(const char *usage)
 {
-	int err = tf_nl_open(nl);
+	fprintf(stderr, "Usage: tfctl %s\n", usage);
+	return TF_EXIT_USAGE;
+}
 
-	if (err)
-		return tfctl_fail(NULL, "netlink", err);
+static int tfctl_connect(void)
+{
+	int err = tf_nl_open(&nl);
+
+	if (err) {
+		nl = NULL;
+		return tfctl_fail("netlink", err);
+	}
 	return 0;
 }
 
-static void tfctl_print_uptime(uint64_t ns)
+/* Text: a power in watts with mW resolution, "-" for none. */
+static const char *fmt_w(char *buf, size_t sz, uint64_t uw)
 {
-	print_u64("uptime_ns", NULL, ns);
-	print_text(", up %" PRIu64 ".%03" PRIu64 " s\n", ns / 1000000000,
-		   ns / 1000000 % 1000);
+	if (!uw)
+		snprintf(buf, sz, "-");
+	else
+		snprintf(buf, sz, "%" PRIu64 ".%03" PRIu64, uw / 1000000,
+			 uw / 1000 % 1000);
+	return buf;
 }
+
+static void print_power(const char *key, const char *fmt, uint64_t uw)
+{
+	char buf[32];
+
+	print_u64(key, NULL, uw);
+	if (!print_is_json())
+		print_text(fmt, fmt_w(buf, sizeof(buf), uw));
+}
+
+/* ---- status ------------------------------------------------------------- */
 
 static int cmd_status(int argc, char **argv)
 {
 	struct tf_status st;
-	struct tf_nl *nl;
 	unsigned int i;
 	int err;
 
 	(void)argv;
-	if (argc > 0) {
-		fprintf(stderr, "Usage: tfctl status\n");
-		return TF_EXIT_USAGE;
-	}
-	err = tfctl_connect(&nl);
+	if (argc > 0)
+		return tfctl_usage("status");
+	err = tfctl_connect();
 	if (err)
 		return err;
 	err = tf_nl_status(nl, &st);
-	if (err) {
-		err = tfctl_fail(nl, "status", err);
-		tf_nl_close(nl);
-		return err;
-	}
-	tf_nl_close(nl);
+	if (err)
+		return tfctl_fail("status", err);
 
 	print_str("version", "tokenfactory %s", st.version);
 	print_u64("protocol", " (protocol %" PRIu64 ")", st.proto);
-	tfctl_print_uptime(st.uptime_ns);
+	print_u64("uptime_ns", NULL, st.uptime_ns);
+	print_text(", up %" PRIu64 ".%03" PRIu64 " s\n",
+		   st.uptime_ns / 1000000000, st.uptime_ns / 1000000 % 1000);
+	print_bool("failsafe", NULL, st.failsafe);
+	print_text("control: %s", st.failsafe ? "fail-safe caps" : "agent");
+	print_u64("agent_pid", NULL, st.agent_pid);
+	if (st.agent_pid)
+		print_text(" (agent pid %" PRIu32 ")", st.agent_pid);
+	if (st.heartbeat_age_ms >= 0) {
+		print_u64("heartbeat_age_ms", NULL, st.heartbeat_age_ms);
+		print_text(", last heartbeat %" PRId64 " ms ago", st.heartbeat_age_ms);
+	}
+	print_u64("heartbeat_timeout_ms", ", timeout %" PRIu64 " ms",
+		  st.heartbeat_timeout_ms);
+	print_u64("failsafe_count", ", fail-safe engaged %" PRIu64 " times\n",
+		  st.failsafe_count);
+	print_u64("push_rejects", NULL, st.push_rejects);
+	print_u64("generation", NULL, st.generation);
 	print_text("meters:\n");
 	print_arr_open("meters");
 	for (i = 0; i < st.nmeters; i++) {
@@ -99,16 +140,375 @@ static int cmd_status(int argc, char **argv)
 	return 0;
 }
 
+/* ---- domain --------------------------------------------------------------- */
+
+static void print_levers(uint32_t levers)
+{
+	print_arr_open("levers");
+	if (levers & TF_LEVER_FREQ)
+		print_str(NULL, " freq", "freq");
+	if (levers & TF_LEVER_IDLE)
+		print_str(NULL, " idle", "idle");
+	print_arr_close();
+	if (!levers)
+		print_text(" -");
+}
+
+static void print_domain(const struct tf_domain_info *d)
+{
+	print_obj_open(NULL);
+	print_u64("id", NULL, d->id);
+	print_str("name", "%-11s", d->name);
+	print_str("type", " %-8s", tf_domain_type_name(d->type));
+	print_str("meter", " %-9s", tf_meter_kind_name(d->meter));
+	print_bool("estimated", NULL, d->estimated);
+	print_text(" %-3s", d->estimated ? "yes" : "no");
+	print_u64("energy_uj", NULL, d->energy_uj);
+	print_text(" %14" PRIu64 ".%06" PRIu64, d->energy_uj / 1000000,
+		   d->energy_uj % 1000000);
+	print_power("power_uw", " %11s", d->power_uw);
+	print_power("cap_uw", " %10s", d->cap_uw);
+	print_power("failsafe_cap_uw", " %10s", d->failsafe_cap_uw);
+	print_power("effective_cap_uw", " %10s", d->eff_cap_uw);
+	print_str("cap_state", " %-13s", tf_cap_state_name(d->cap_state));
+	print_u64("perf_pct", " %3" PRIu64 "%%", d->perf_pct);
+	print_power("max_power_uw", NULL, d->max_power_uw);
+	print_levers(d->levers);
+	print_text("\n");
+	print_obj_close();
+}
+
+/* One domain's caps on one line: monitor's view of a change. */
+static void print_domain_line(const struct tf_domain_info *d)
+{
+	print_str("name", "%s", d->name);
+	print_power("cap_uw", " cap %s", d->cap_uw);
+	print_power("failsafe_cap_uw", " failsafe %s", d->failsafe_cap_uw);
+	print_power("effective_cap_uw", " effective %s", d->eff_cap_uw);
+	print_str("cap_state", " state %s", tf_cap_state_name(d->cap_state));
+	print_u64("perf_pct", " perf %" PRIu64 "%%", d->perf_pct);
+	print_text(" levers");
+	print_levers(d->levers);
+	print_text("\n");
+}
+
+static void print_domain_header(void)
+{
+	print_text("%-11s %-8s %-9s %-3s %21s %11s %10s %10s %10s %-13s %4s %s\n",
+		   "NAME", "TYPE", "METER", "EST", "ENERGY_J", "POWER_W",
+		   "CAP_W", "FAILSAFE_W", "EFFECT_W", "STATE", "PERF", "LEVERS");
+}
+
+static int domain_show(int argc, char **argv)
+{
+	struct tf_domain_info *v, one;
+	unsigned int n, i;
+	int err;
+
+	if (argc > 1)
+		return tfctl_usage("domain show [NAME]");
+	err = tfctl_connect();
+	if (err)
+		return err;
+	if (argc == 1) {
+		err = tf_nl_domain_get(nl, argv[0], &one);
+		v = &one;
+		n = 1;
+	} else {
+		err = tf_nl_domains(nl, &v, &n);
+	}
+	if (err)
+		return tfctl_fail("domain show", err);
+	print_domain_header();
+	print_arr_open("domains");
+	for (i = 0; i < n; i++)
+		print_domain(&v[i]);
+	print_arr_close();
+	if (v != &one)
+		free(v);
+	return 0;
+}
+
+static int domain_set(int argc, char **argv)
+{
+	static const char usage[] = "domain set NAME { cap POWER | failsafe POWER }... (POWER: 250W, 1.5kW, 0 removes)";
+	uint64_t cap, fs;
+	bool has_cap = false, has_fs = false;
+	const char *name;
+	int i, err;
+
+	if (argc < 3 || argc % 2 == 0)
+		return tfctl_usage(usage);
+	name = argv[0];
+	for (i = 1; i < argc; i += 2) {
+		uint64_t *dst = !strcmp(argv[i], "cap") ? &cap :
+				!strcmp(argv[i], "failsafe") ? &fs : NULL;
+
+		if (!dst)
+			return tfctl_usage(usage);
+		if (tf_parse_power_uw(argv[i + 1], dst)) {
+			fprintf(stderr, "tfctl: bad power '%s'\n", argv[i + 1]);
+			return TF_EXIT_USAGE;
+		}
+		if (dst == &cap)
+			has_cap = true;
+		else
+			has_fs = true;
+	}
+	err = tfctl_connect();
+	if (err)
+		return err;
+	err = tf_nl_domain_set(nl, name, has_cap ? &cap : NULL,
+			       has_fs ? &fs : NULL);
+	return err ? tfctl_fail("domain set", err) : 0;
+}
+
+static int domain_push(int argc, char **argv)
+{
+	static const char usage[] = "domain push NAME energy ENERGY [power POWER] [max POWER]";
+	uint64_t energy = 0, power, max;
+	bool has_e = false, has_p = false, has_m = false;
+	int i, err;
+
+	if (argc < 3 || argc % 2 == 0)
+		return tfctl_usage(usage);
+	for (i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "energy"))
+			err = tf_parse_energy_uj(argv[i + 1], &energy), has_e = true;
+		else if (!strcmp(argv[i], "power"))
+			err = tf_parse_power_uw(argv[i + 1], &power), has_p = true;
+		else if (!strcmp(argv[i], "max"))
+			err = tf_parse_power_uw(argv[i + 1], &max), has_m = true;
+		else
+			return tfctl_usage(usage);
+		if (err) {
+			fprintf(stderr, "tfctl: bad value '%s'\n", argv[i + 1]);
+			return TF_EXIT_USAGE;
+		}
+	}
+	if (!has_e)
+		return tfctl_usage(usage);
+	err = tfctl_connect();
+	if (err)
+		return err;
+	err = tf_nl_energy_push(nl, argv[0], energy, has_p ? &power : NULL,
+				has_m ? &max : NULL);
+	return err ? tfctl_fail("domain push", err) : 0;
+}
+
+static int cmd_domain(int argc, char **argv)
+{
+	if (argc == 0 || !strcmp(argv[0], "show") || !strcmp(argv[0], "list"))
+		return domain_show(argc ? argc - 1 : 0, argv + 1);
+	if (!strcmp(argv[0], "set"))
+		return domain_set(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "push"))
+		return domain_push(argc - 1, argv + 1);
+	return tfctl_usage("domain { show [NAME] | set NAME cap POWER | push NAME energy ENERGY ... }");
+}
+
+/* ---- signal ------------------------------------------------------------------ */
+
+static void print_signal(const struct tf_signal_info *s)
+{
+	print_bool("set", NULL, s->set);
+	if (!s->set) {
+		print_text("no signal\n");
+		return;
+	}
+	print_u64("surplus_uw", NULL, s->surplus_uw);
+	print_text("surplus %" PRIu64 ".%03" PRIu64 " W", s->surplus_uw / 1000000,
+		   s->surplus_uw / 1000 % 1000);
+	print_str("source", ", source %s", s->source);
+	print_u64("ttl_ms", ", ttl %" PRIu64 " ms", s->ttl_ms);
+	print_u64("age_ms", ", age %" PRIu64 " ms", s->age_ms);
+	print_bool("stale", ", STALE", s->stale);
+	if (s->has_carbon)
+		print_u64("carbon_mg_kwh", ", carbon %" PRIu64 " mg/kWh",
+			  s->carbon_mg_kwh);
+	if (s->has_price) {
+		print_s64("price_ucur_mwh", NULL, s->price_ucur_mwh);
+		print_text(", price %.6f /MWh", s->price_ucur_mwh / 1e6);
+	}
+	print_u64("timestamp_ns", NULL, s->timestamp_ns);
+	print_text("\n");
+}
+
+static int signal_set(int argc, char **argv)
+{
+	static const char usage[] = "signal set surplus POWER ttl DURATION [source NAME] [carbon G_PER_KWH] [price PER_MWH]";
+	struct tf_signal_info s = { 0 };
+	bool has_surplus = false, has_ttl = false;
+	uint64_t ttl;
+	int64_t fixed;
+	int i, err;
+
+	if (argc < 4 || argc % 2)
+		return tfctl_usage(usage);
+	for (i = 0; i < argc; i += 2) {
+		const char *k = argv[i], *v = argv[i + 1];
+
+		if (!strcmp(k, "surplus")) {
+			err = tf_parse_power_uw(v, &s.surplus_uw);
+			has_surplus = true;
+		} else if (!strcmp(k, "ttl")) {
+			err = tf_parse_duration_ms(v, &ttl);
+			if (!err && (ttl == 0 || ttl > TF_SIGNAL_TTL_MAX_MS))
+				err = -ERANGE;
+			s.ttl_ms = ttl;
+			has_ttl = true;
+		} else if (!strcmp(k, "source")) {
+			err = strlen(v) < sizeof(s.source) ? 0 : -ENAMETOOLONG;
+			if (!err)
+				memcpy(s.source, v, strlen(v) + 1);
+		} else if (!strcmp(k, "carbon")) {
+			err = tf_parse_fixed(v, 1000, &fixed);
+			if (!err && (fixed < 0 || fixed > UINT32_MAX))
+				err = -ERANGE;
+			s.carbon_mg_kwh = fixed;
+			s.has_carbon = true;
+		} else if (!strcmp(k, "price")) {
+			err = tf_parse_fixed(v, 1000000, &s.price_ucur_mwh);
+			s.has_price = true;
+		} else {
+			return tfctl_usage(usage);
+		}
+		if (err) {
+			fprintf(stderr, "tfctl: bad %s '%s'\n", k, v);
+			return TF_EXIT_USAGE;
+		}
+	}
+	if (!has_surplus || !has_ttl)
+		return tfctl_usage(usage);
+	if (!s.source[0])
+		snprintf(s.source, sizeof(s.source), "tfctl");
+	err = tfctl_connect();
+	if (err)
+		return err;
+	err = tf_nl_signal_set(nl, &s);
+	return err ? tfctl_fail("signal set", err) : 0;
+}
+
+static int cmd_signal(int argc, char **argv)
+{
+	struct tf_signal_info s;
+	int err;
+
+	if (argc > 0 && !strcmp(argv[0], "set"))
+		return signal_set(argc - 1, argv + 1);
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "show")))
+		return tfctl_usage("signal { show | set surplus POWER ttl DURATION ... }");
+	err = tfctl_connect();
+	if (err)
+		return err;
+	err = tf_nl_signal_get(nl, &s);
+	if (err)
+		return tfctl_fail("signal show", err);
+	print_signal(&s);
+	return 0;
+}
+
+/* ---- heartbeat, monitor ---------------------------------------------------- */
+
+static int cmd_heartbeat(int argc, char **argv)
+{
+	int err;
+
+	(void)argv;
+	if (argc > 0)
+		return tfctl_usage("heartbeat");
+	err = tfctl_connect();
+	if (err)
+		return err;
+	err = tf_nl_heartbeat(nl);
+	return err ? tfctl_fail("heartbeat", err) : 0;
+}
+
+static void print_event(const struct tf_event *ev)
+{
+	switch (ev->cmd) {
+	case TF_CMD_DOMAIN_NTF:
+		print_str("event", "%s: ", "domain");
+		print_domain_line(&ev->domain);
+		break;
+	case TF_CMD_SIGNAL_NTF:
+		print_str("event", "%s: ", "signal");
+		print_signal(&ev->signal);
+		break;
+	case TF_CMD_FAILSAFE_NTF:
+		print_str("event", "%s: ", "failsafe");
+		print_bool("failsafe", "on", ev->failsafe.on);
+		if (!ev->failsafe.on)
+			print_text("off");
+		print_u64("agent_pid", " (agent pid %" PRIu64 ",",
+			  ev->failsafe.agent_pid);
+		print_u64("failsafe_count", " engaged %" PRIu64 " times",
+			  ev->failsafe.count);
+		print_u64("heartbeat_timeout_ms", ", timeout %" PRIu64 " ms",
+			  ev->failsafe.timeout_ms);
+		if (ev->failsafe.silence_ms >= 0)
+			print_u64("heartbeat_age_ms", ", silent %" PRIu64 " ms",
+				  ev->failsafe.silence_ms);
+		print_text(")\n");
+		break;
+	default:
+		break;
+	}
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+	bool json = print_is_json();
+	long count = -1, seen = 0;
+	struct tf_event ev;
+	char *end;
+	int err;
+
+	if (argc == 2 && !strcmp(argv[0], "count")) {
+		count = strtol(argv[1], &end, 10);
+		if (*end || count <= 0)
+			return tfctl_usage("monitor [count N]");
+	} else if (argc) {
+		return tfctl_usage("monitor [count N]");
+	}
+	err = tfctl_connect();
+	if (err)
+		return err;
+	err = tf_nl_events_join(nl);
+	if (err)
+		return tfctl_fail("monitor", err);
+	/* one line (one JSON document with -j) per event, flushed at once */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	print_abort();
+	while (count < 0 || seen < count) {
+		err = tf_nl_event_recv(nl, &ev);
+		if (err)
+			return tfctl_fail("monitor", err);
+		if (!ev.cmd)
+			continue;
+		print_begin(json);
+		print_event(&ev);
+		if (print_end())
+			return TF_EXIT_ERR;
+		seen++;
+	}
+	print_begin(json);
+	print_abort();
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------------- */
+
 static void usage(FILE *f)
 {
 	const struct tfctl_cmd *c;
 
 	fprintf(f, "Usage: tfctl [-j] COMMAND [ARGS]\n\n"
-		   "  -j, --json     print JSON (raw base units: ns, uJ, uW)\n"
+		   "  -j, --json     JSON output (raw base units: ns, ms, uJ, uW)\n"
 		   "  -h, --help     this help\n\nCommands:\n");
 	for (c = tfctl_cmds; c->name; c++)
-		fprintf(f, "  %-8s %-14s %s\n", c->name, c->args, c->help);
-	fprintf(f, "\nWithout a command, tfctl runs status.\n");
+		fprintf(f, "  %-10s %-40s %s\n", c->name, c->args, c->help);
+	fprintf(f, "\nWithout a command, tfctl runs status. See tfctl(8).\n");
 }
 
 static int cmd_help(int argc, char **argv)
@@ -120,7 +520,13 @@ static int cmd_help(int argc, char **argv)
 }
 
 static const struct tfctl_cmd tfctl_cmds[] = {
-	{ "status", cmd_status, "", "module version, uptime and meters" },
+	{ "status", cmd_status, "", "module version, control, meters" },
+	{ "domain", cmd_domain, "[show [NAME] | set NAME cap W | push ...]",
+	  "energy, power and caps of each domain" },
+	{ "signal", cmd_signal, "[show | set surplus W ttl T ...]",
+	  "the surplus-power signal" },
+	{ "heartbeat", cmd_heartbeat, "", "one agent heartbeat (testing)" },
+	{ "monitor", cmd_monitor, "[count N]", "print events as they happen" },
 	{ "help", cmd_help, "", "this help" },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -167,6 +573,7 @@ int main(int argc, char **argv)
 	}
 	print_begin(json);
 	ret = c->run(argc, argv);
+	tf_nl_close(nl);
 	if (ret) {
 		print_abort();
 		return ret;

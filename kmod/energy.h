@@ -50,5 +50,6 @@ u64 tf_estimate_nj(u32 idle_w, u32 max_w, u64 busy_ns, u32 ncpus, u64 dt_ns);
 u64 tf_power_uw(u64 delta_uj, u64 dt_ns);
 int tf_push_check(u64 prev_uj, u64 now_uj, u64 dt_ns, u64 max_power_uw);
 u32 tf_cap_to_perf_pct(u64 cap_uw, u32 idle_w, u32 max_w);
+u32 tf_perf_feedback(u32 perf_pct, u64 power_uw, u64 cap_uw, u64 max_uw);
 
 #endif /* _TF_ENERGY_H */

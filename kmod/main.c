@@ -4,18 +4,36 @@
  * See docs/architecture.md for the design.
  */
 #include <linux/module.h>
-#include <linux/timekeeping.h>
+#include <linux/ktime.h>
 #include <net/genetlink.h>
 
+#include "domain.h"
+#include "heartbeat.h"
+#include "lever.h"
 #include "meter.h"
 #include "netlink.h"
 #include "tokenfactory.h"
 
+/* the module's state lock: see tokenfactory.h */
+DEFINE_MUTEX(tf_lock);
+
 static u64 tf_load_ns;
+static u32 tf_gen = 1;
 
 u64 tf_uptime_ns(void)
 {
 	return ktime_get_ns() - tf_load_ns;
+}
+
+/* The set of domains, groups or members changed; tf_lock held. */
+void tf_generation_bump(void)
+{
+	tf_gen++;
+}
+
+u32 tf_generation(void)
+{
+	return tf_gen;
 }
 
 static int __init tf_init(void)
@@ -23,24 +41,44 @@ static int __init tf_init(void)
 	int ret;
 
 	tf_load_ns = ktime_get_ns();
+	ret = tf_heartbeat_init();
+	if (ret)
+		return ret;
 	ret = tf_meter_init();
 	if (ret)
 		return ret;
-	ret = tf_netlink_init();
+	ret = tf_lever_init();
 	if (ret)
 		goto err_meter;
-	pr_info("version %s loaded, %u meter(s)\n", TF_VERSION,
-		tf_meter_count());
+	ret = tf_domain_init();
+	if (ret)
+		goto err_lever;
+	ret = tf_netlink_init();
+	if (ret)
+		goto err_domain;
+	pr_info("version %s loaded, %u meter(s), fail-safe until an agent speaks\n",
+		TF_VERSION, tf_meter_count());
 	return 0;
 
+err_domain:
+	tf_domain_exit();
+err_lever:
+	tf_lever_exit();
 err_meter:
 	tf_meter_exit();
 	return ret;
 }
 
+/*
+ * Netlink first: it waits for requests in flight and stops notifications;
+ * then the work items (nothing re-arms them any more), then the levers.
+ */
 static void __exit tf_exit(void)
 {
 	tf_netlink_exit();
+	tf_domain_exit();
+	tf_heartbeat_exit();
+	tf_lever_exit();
 	tf_meter_exit();
 	pr_info("unloaded\n");
 }

@@ -2,7 +2,16 @@
 #ifndef _TF_NETLINK_H
 #define _TF_NETLINK_H
 
+#include <linux/types.h>
+
+struct tf_domain;
+
 int tf_netlink_init(void);
 void tf_netlink_exit(void);
+
+/* Events to the "events" group; tf_lock held. */
+void tf_nl_notify_domain(const struct tf_domain *d);
+void tf_nl_notify_signal(void);
+void tf_nl_notify_failsafe(bool on);
 
 #endif /* _TF_NETLINK_H */

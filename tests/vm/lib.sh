@@ -16,3 +16,25 @@ jcheck() {
 	[ "$(printf '%s' "$1" | jq -e "$2" 2>&1)" = true ] ||
 		die "JSON check '$2' failed on: $1"
 }
+
+# expect_err WANT_ERRNO WANT_TEXT CMD...: a tf-nlraw request the kernel must
+# reject with that errno and an extack message containing WANT_TEXT.
+expect_err() {
+	local want=$1 text=$2 out
+	shift 2
+	out=$(tf-nlraw "$@") && die "accepted: $* -> $out"
+	case "$out" in
+	"error $want "*"$text"*) echo "rejected as expected: $* -> $out" ;;
+	*) die "$*: got '$out', want errno $want and '$text'" ;;
+	esac
+}
+
+# dom NAME FIELD: one field of one domain, from tfctl's JSON
+dom() {
+	tfctl -j domain show "$1" | jq -r ".domains[0].$2"
+}
+
+# has_event FILE JQ-COND: one of the JSON lines in FILE satisfies the condition
+has_event() {
+	jq -s -e "any(.[]; $2)" "$1" >/dev/null
+}

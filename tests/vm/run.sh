@@ -65,6 +65,7 @@ add_suite() {
 	install -m 0644 "$ko" "$root/tokenfactory.ko"
 	copy_exe "$B/tfctl" /usr/bin/tfctl
 	copy_exe "$B/tokenfactoryd" /usr/sbin/tokenfactoryd
+	copy_exe "$B/tests/vm/tf-nlraw" /usr/bin/tf-nlraw
 	copy_exe "$(command -v jq)" /usr/bin/jq
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"
 	install -m 0644 "$top"/tests/vm/tests/[0-9]*.sh "$root/tests/"

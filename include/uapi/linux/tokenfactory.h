@@ -15,7 +15,8 @@
  *
  * Units: energies in microjoules (u64, cumulative, never decrease), powers in
  * microwatts (u64), durations in the unit their name says. 64-bit
- * attributes are padded with TF_A_PAD. Names (domains, groups, sources) are
+ * attributes are padded with TF_A_PAD. Powers (caps, surplus) are at most
+ * TF_POWER_MAX_UW. Names (domains, groups, sources) are
  * NUL-terminated strings of at most TF_NAME_LEN bytes including the NUL.
  *
  * Unprivileged readers (without CAP_NET_ADMIN) see every energy rounded
@@ -162,7 +163,9 @@
  *
  * TF_CMD_DOMAIN_NTF    a domain's cap or cap state changed: domain attrs
  * TF_CMD_SIGNAL_NTF    a new signal, or the signal went stale: signal attrs
- * TF_CMD_FAILSAFE_NTF  the fail-safe engaged or ended: TF_A_STATUS_FAILSAFE
+ * TF_CMD_FAILSAFE_NTF  the fail-safe engaged or ended: TF_A_STATUS_FAILSAFE,
+ *                      _AGENT_PID, _FAILSAFE_COUNT, _HEARTBEAT_TIMEOUT_MS and
+ *                      _HEARTBEAT_AGE_MS (the silence when it engaged)
  * TF_CMD_GROUP_NTF     a group or its members changed: group attrs
  * TF_CMD_BILL_NTF      a member process exited: its final bill
  *
@@ -184,6 +187,7 @@
 #define TF_CGROUP_PATH_MAX	256	/* cgroup paths, including the NUL */
 #define TF_SIGNAL_TTL_MAX_MS	(24U * 3600 * 1000)
 #define TF_BILLS_MAX		256
+#define TF_POWER_MAX_UW		1000000000000ULL	/* 1 MW: bound of powers */
 
 enum tf_meter_kind {
 	TF_METER_RAPL = 1,

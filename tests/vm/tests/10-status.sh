@@ -7,7 +7,7 @@ echo "$out"
 echo "$out" | grep -qE '^tokenfactory [0-9]+\.[0-9]+\.[0-9]+ \(protocol 1\), up [0-9]+\.[0-9]{3} s$' ||
 	die "status header: $out"
 # No RAPL under TCG: the package is metered by the estimate, and says so.
-echo "$out" | grep -qE '^  package-0 +estimate +\(estimated\)$' || die "meter line: $out"
+echo "$out" | grep -qE "^  package-0 +estimate +\(estimated\)$" || die "meter line: $out"
 
 j=$(tfctl -j status)
 echo "$j"
