@@ -78,12 +78,18 @@ static void pr_push(const char *key, bool array)
 {
 	json_object *v;
 
-	if (!pr_json)
+	if (!pr_json || pr_top + 1 >= PRINT_DEPTH)
 		return;
+	/* an unnamed object inside an object: its fields join the outer one */
+	if (!key && !array && pr_top >= 0 &&
+	    json_object_is_type(pr_stack[pr_top], json_type_object)) {
+		pr_stack[pr_top + 1] = pr_stack[pr_top];
+		pr_top++;
+		return;
+	}
 	v = array ? json_object_new_array() : json_object_new_object();
 	pr_add(key, json_object_get(v));
-	if (pr_top + 1 < PRINT_DEPTH)
-		pr_stack[++pr_top] = v;
+	pr_stack[++pr_top] = v;
 	json_object_put(v);
 }
 

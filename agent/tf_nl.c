@@ -134,6 +134,27 @@ const char *tf_cap_state_name(uint32_t state)
 	return NAMEOF(names, state);
 }
 
+const char *tf_tier_name(uint32_t tier)
+{
+	static const char *const names[] = {
+		[TF_TIER_INTERACTIVE] = "interactive",
+		[TF_TIER_BATCH] = "batch",
+		[TF_TIER_BACKGROUND] = "background",
+	};
+
+	return NAMEOF(names, tier);
+}
+
+int tf_tier_parse(const char *s)
+{
+	uint32_t t;
+
+	for (t = TF_TIER_INTERACTIVE; t <= TF_TIER_MAX; t++)
+		if (!strcmp(s, tf_tier_name(t)))
+			return t;
+	return -EINVAL;
+}
+
 int tf_nl_open(struct tf_nl **out)
 {
 	struct tf_nl *nl;
@@ -430,26 +451,16 @@ static int tf_parse_domain(struct nlattr **tb, void *arg)
 	return tf_parse_domain_into(tb, arg);
 }
 
-struct tf_domain_list {
-	struct tf_domain_info *v;
+/* A growing array of parsed objects, for dumps. */
+struct tf_list {
+	void *v;
+	size_t size;
 	unsigned int n, cap;
+	int (*parse)(struct nlattr **tb, void *obj);
 };
 
-static int tf_parse_domain_list(struct nlattr **tb, void *arg)
-{
-	struct tf_domain_list *l = arg;
-
-	if (l->n == l->cap) {
-		unsigned int cap = l->cap ? 2 * l->cap : 16;
-		struct tf_domain_info *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	return tf_parse_domain_into(tb, &l->v[l->n++]);
-}
+static int tf_nl_dump(struct tf_nl *nl, uint8_t cmd, struct tf_list *l,
+		      void (*reset)(struct tf_list *l));
 
 static void tf_parse_signal_into(struct nlattr **tb, struct tf_signal_info *s)
 {
@@ -488,19 +499,10 @@ int tf_nl_status(struct tf_nl *nl, struct tf_status *st)
 int tf_nl_domains(struct tf_nl *nl, struct tf_domain_info **out,
 		  unsigned int *n)
 {
-	struct tf_domain_list l = { 0 };
-	int err = -EINTR, tries;
+	struct tf_list l = { .size = sizeof(struct tf_domain_info),
+			     .parse = tf_parse_domain };
+	int err = tf_nl_dump(nl, TF_CMD_DOMAIN_GET, &l, NULL);
 
-	for (tries = 0; err == -EINTR && tries < TF_NL_DUMP_RETRIES; tries++) {
-		struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_DOMAIN_GET, NLM_F_DUMP);
-
-		if (!msg) {
-			err = -ENOMEM;
-			break;
-		}
-		l.n = 0;
-		err = tf_nl_xfer(nl, msg, tf_parse_domain_list, &l);
-	}
 	if (err) {
 		free(l.v);
 		return err;
@@ -600,6 +602,294 @@ int tf_nl_heartbeat(struct tf_nl *nl)
 	return tf_nl_xfer(nl, msg, NULL, NULL);
 }
 
+/* ---- groups, members, ledger ----------------------------------------------- */
+
+static struct nla_policy tf_energy_policy[TF_A_ENERGY_MAX + 1] = {
+	[TF_A_ENERGY_DOMAIN_ID] = { .type = NLA_U32 },
+	[TF_A_ENERGY_UJ] = { .type = NLA_U64 },
+};
+
+static int tf_parse_energies(struct nlattr *nest, struct tf_energy_row *rows,
+			     unsigned int *n)
+{
+	struct nlattr *en[TF_A_ENERGY_MAX + 1], *pos;
+	int rem;
+
+	*n = 0;
+	if (!nest)
+		return 0;
+	nla_for_each_nested(pos, nest, rem) {
+		if (nla_type(pos) != TF_A_ENERGY || *n >= TF_NL_MAX_ENERGIES)
+			continue;
+		if (nla_parse_nested(en, TF_A_ENERGY_MAX, pos, tf_energy_policy) ||
+		    !en[TF_A_ENERGY_DOMAIN_ID] || !en[TF_A_ENERGY_UJ])
+			return -EPROTO;
+		rows[*n].domain_id = nla_get_u32(en[TF_A_ENERGY_DOMAIN_ID]);
+		rows[*n].uj = nla_get_u64(en[TF_A_ENERGY_UJ]);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int tf_parse_group_into(struct nlattr **tb, struct tf_group_info *g)
+{
+	struct nlattr *pos, *mt[TF_A_MAX + 1];
+	int rem, err;
+
+	memset(g, 0, sizeof(*g));
+	if (!tb[TF_A_GROUP_NAME])
+		return -EPROTO;
+	get_str(tb, TF_A_GROUP_NAME, g->name, sizeof(g->name));
+	g->tier = get_u32(tb, TF_A_GROUP_TIER);
+	g->deleted = !!tb[TF_A_GROUP_DELETED];
+	g->tokens = get_u64(tb, TF_A_GROUP_TOKENS);
+	g->green_uj = get_u64(tb, TF_A_GROUP_GREEN_UJ);
+	err = tf_parse_energies(tb[TF_A_GROUP_ENERGY], g->energy, &g->n_energy);
+	if (err || !tb[TF_A_GROUP_MEMBERS])
+		return err;
+	nla_for_each_nested(pos, tb[TF_A_GROUP_MEMBERS], rem) {
+		struct tf_member_info *m;
+
+		if (nla_type(pos) != TF_A_MEMBER ||
+		    nla_parse_nested(mt, TF_A_MAX, pos, NULL))
+			continue;
+		m = realloc(g->members, (g->n_members + 1) * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		g->members = m;
+		m += g->n_members++;
+		memset(m, 0, sizeof(*m));
+		m->pid = get_u32(mt, TF_A_MEMBER_PID);
+		get_str(mt, TF_A_MEMBER_CGROUP, m->cgroup, sizeof(m->cgroup));
+	}
+	return 0;
+}
+
+void tf_group_info_free(struct tf_group_info *g)
+{
+	if (!g)
+		return;
+	free(g->members);
+	g->members = NULL;
+	g->n_members = 0;
+}
+
+void tf_group_infos_free(struct tf_group_info *v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		tf_group_info_free(&v[i]);
+	free(v);
+}
+
+static int tf_parse_group(struct nlattr **tb, void *arg)
+{
+	return tf_parse_group_into(tb, arg);
+}
+
+static int tf_parse_list(struct nlattr **tb, void *arg)
+{
+	struct tf_list *l = arg;
+
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? 2 * l->cap : 16;
+		void *v = realloc(l->v, cap * l->size);
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	return l->parse(tb, (char *)l->v + l->size * l->n++);
+}
+
+/* A dump, run again (up to TF_NL_DUMP_RETRIES) while it is interrupted. */
+static int tf_nl_dump(struct tf_nl *nl, uint8_t cmd, struct tf_list *l,
+		      void (*reset)(struct tf_list *l))
+{
+	int err = -EINTR, tries;
+
+	for (tries = 0; err == -EINTR && tries < TF_NL_DUMP_RETRIES; tries++) {
+		struct nl_msg *msg = tf_nl_msg(nl, cmd, NLM_F_DUMP);
+
+		if (!msg)
+			return -ENOMEM;
+		if (reset)
+			reset(l);
+		l->n = 0;
+		err = tf_nl_xfer(nl, msg, tf_parse_list, l);
+	}
+	return err;
+}
+
+static void tf_group_list_reset(struct tf_list *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		tf_group_info_free((struct tf_group_info *)l->v + i);
+}
+
+int tf_nl_groups(struct tf_nl *nl, struct tf_group_info **out,
+		 unsigned int *n)
+{
+	struct tf_list l = { .size = sizeof(struct tf_group_info),
+			     .parse = tf_parse_group };
+	int err = tf_nl_dump(nl, TF_CMD_GROUP_GET, &l, tf_group_list_reset);
+
+	if (err) {
+		tf_group_list_reset(&l);
+		free(l.v);
+		return err;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+static int tf_nl_group_req(struct tf_nl *nl, uint8_t cmd, const char *name,
+			   const uint32_t *tier, tf_nl_parse_fn parse,
+			   void *arg)
+{
+	struct nl_msg *msg = tf_nl_msg(nl, cmd, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, TF_A_GROUP_NAME, name) ||
+	    (tier && nla_put_u32(msg, TF_A_GROUP_TIER, *tier))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return tf_nl_xfer(nl, msg, parse, arg);
+}
+
+int tf_nl_group_get(struct tf_nl *nl, const char *name,
+		    struct tf_group_info *g)
+{
+	memset(g, 0, sizeof(*g));
+	return tf_nl_group_req(nl, TF_CMD_GROUP_GET, name, NULL,
+			       tf_parse_group, g);
+}
+
+int tf_nl_group_new(struct tf_nl *nl, const char *name, uint32_t tier)
+{
+	return tf_nl_group_req(nl, TF_CMD_GROUP_NEW, name, &tier, NULL, NULL);
+}
+
+int tf_nl_group_set(struct tf_nl *nl, const char *name, uint32_t tier)
+{
+	return tf_nl_group_req(nl, TF_CMD_GROUP_SET, name, &tier, NULL, NULL);
+}
+
+int tf_nl_group_del(struct tf_nl *nl, const char *name)
+{
+	return tf_nl_group_req(nl, TF_CMD_GROUP_DEL, name, NULL, NULL, NULL);
+}
+
+int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,
+		 const char *cgroup)
+{
+	struct nl_msg *msg = tf_nl_msg(nl, add ? TF_CMD_MEMBER_ADD :
+					      TF_CMD_MEMBER_DEL, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, TF_A_GROUP_NAME, group) ||
+	    (pid && nla_put_u32(msg, TF_A_MEMBER_PID, pid)) ||
+	    (!pid && nla_put_string(msg, TF_A_MEMBER_CGROUP, cgroup))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return tf_nl_xfer(nl, msg, NULL, NULL);
+}
+
+/* Rows per message: well inside the socket's default send buffer. */
+#define TF_NL_LEDGER_CHUNK 128
+
+int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
+		      const struct tf_ledger_row *rows, unsigned int n)
+{
+	unsigned int i = 0, j, k;
+	int err = 0;
+
+	do {
+		struct nl_msg *msg = tf_nl_msg(nl, TF_CMD_LEDGER_PUSH, 0);
+		struct nlattr *all, *one, *en, *e;
+
+		if (!msg)
+			return -ENOMEM;
+		if (nla_put_u32(msg, TF_A_LEDGER_GREEN_PPM, green_ppm) ||
+		    !(all = nla_nest_start(msg, TF_A_LEDGER_ENTRIES)))
+			goto toolong;
+		for (j = 0; j < TF_NL_LEDGER_CHUNK && i < n; j++, i++) {
+			const struct tf_ledger_row *r = &rows[i];
+
+			one = nla_nest_start(msg, TF_A_LEDGER_ENTRY);
+			if (!one || nla_put_u32(msg, TF_A_LEDGER_PID, r->pid) ||
+			    (r->tokens &&
+			     nla_put_u64(msg, TF_A_LEDGER_TOKENS, r->tokens)) ||
+			    !(en = nla_nest_start(msg, TF_A_LEDGER_ENERGY)))
+				goto toolong;
+			for (k = 0; k < r->n_energy; k++) {
+				e = nla_nest_start(msg, TF_A_ENERGY);
+				if (!e ||
+				    nla_put_u32(msg, TF_A_ENERGY_DOMAIN_ID,
+						r->energy[k].domain_id) ||
+				    nla_put_u64(msg, TF_A_ENERGY_UJ,
+						r->energy[k].uj))
+					goto toolong;
+				nla_nest_end(msg, e);
+			}
+			nla_nest_end(msg, en);
+			nla_nest_end(msg, one);
+		}
+		nla_nest_end(msg, all);
+		err = tf_nl_xfer(nl, msg, NULL, NULL);
+		continue;
+toolong:
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	} while (!err && i < n);
+	return err;
+}
+
+static int tf_parse_account(struct nlattr **tb, void *arg)
+{
+	struct tf_account_info *a = arg;
+
+	memset(a, 0, sizeof(*a));
+	if (!tb[TF_A_LEDGER_PID])
+		return -EPROTO;
+	a->pid = get_u32(tb, TF_A_LEDGER_PID);
+	get_str(tb, TF_A_LEDGER_COMM, a->comm, sizeof(a->comm));
+	get_str(tb, TF_A_GROUP_NAME, a->group, sizeof(a->group));
+	a->tokens = get_u64(tb, TF_A_LEDGER_TOKENS);
+	a->green_uj = get_u64(tb, TF_A_LEDGER_GREEN_UJ);
+	a->exit_ns = get_u64(tb, TF_A_BILL_EXIT_NS);
+	a->overflows = tb[TF_A_BILL_OVERFLOWS] ?
+		       get_u64(tb, TF_A_BILL_OVERFLOWS) :
+		       get_u64(tb, TF_A_LEDGER_OVERFLOWS);
+	return tf_parse_energies(tb[TF_A_LEDGER_ENERGY], a->energy, &a->n_energy);
+}
+
+int tf_nl_accounts(struct tf_nl *nl, bool bills, struct tf_account_info **out,
+		   unsigned int *n)
+{
+	struct tf_list l = { .size = sizeof(struct tf_account_info),
+			     .parse = tf_parse_account };
+	int err = tf_nl_dump(nl, bills ? TF_CMD_BILL_GET : TF_CMD_LEDGER_GET,
+			     &l, NULL);
+
+	if (err) {
+		free(l.v);
+		return err;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
 /* ---- raw messages, for tests and fuzzers ---------------------------------- */
 
 struct nl_msg *tf_nl_new_msg(struct tf_nl *nl, uint8_t cmd, int flags)
@@ -652,6 +942,16 @@ static int tf_parse_event(struct nl_msg *msg, void *arg)
 		ev->failsafe.timeout_ms =
 			get_u32(tb, TF_A_STATUS_HEARTBEAT_TIMEOUT_MS);
 		break;
+	case TF_CMD_GROUP_NTF:
+		if (tf_parse_group_into(tb, &ev->group)) {
+			tf_group_info_free(&ev->group);
+			ev->cmd = 0;
+		}
+		break;
+	case TF_CMD_BILL_NTF:
+		if (tf_parse_account(tb, &ev->bill))
+			ev->cmd = 0;
+		break;
 	default:
 		ev->cmd = 0;	/* an event this client does not know */
 		break;
@@ -665,6 +965,13 @@ static int tf_nl_no_seq_check(struct nl_msg *msg, void *arg)
 	(void)msg;
 	(void)arg;
 	return NL_OK;
+}
+
+void tf_event_free(struct tf_event *ev)
+{
+	if (ev->cmd == TF_CMD_GROUP_NTF)
+		tf_group_info_free(&ev->group);
+	ev->cmd = 0;
 }
 
 /* Blocks until one event arrives; ev->cmd 0 for one this client skips. */

@@ -68,6 +68,51 @@ struct tf_signal_info {
 	bool stale;
 };
 
+#define TF_NL_MAX_ENERGIES 64
+
+struct tf_energy_row {
+	uint32_t domain_id;
+	uint64_t uj;
+};
+
+struct tf_member_info {
+	uint32_t pid;			/* 0 for a cgroup member */
+	char cgroup[TF_CGROUP_PATH_MAX];
+};
+
+struct tf_group_info {
+	char name[TF_NAME_LEN];
+	uint32_t tier;			/* enum tf_tier */
+	bool deleted;			/* events only */
+	uint64_t tokens;
+	uint64_t green_uj;
+	unsigned int n_energy;
+	struct tf_energy_row energy[TF_NL_MAX_ENERGIES];
+	unsigned int n_members;
+	struct tf_member_info *members;	/* malloc'ed: tf_group_info_free() */
+};
+
+/* A ledger account, or a bill (exit_ns != 0). */
+struct tf_account_info {
+	uint32_t pid;
+	char comm[16];
+	char group[TF_NAME_LEN];
+	unsigned int n_energy;
+	struct tf_energy_row energy[TF_NL_MAX_ENERGIES];
+	uint64_t tokens;
+	uint64_t green_uj;
+	uint64_t exit_ns;
+	uint64_t overflows;		/* of the table it came from */
+};
+
+/* One process's share of one tick, for tf_nl_ledger_push(). */
+struct tf_ledger_row {
+	uint32_t pid;
+	unsigned int n_energy;
+	struct tf_energy_row energy[TF_NL_MAX_ENERGIES];
+	uint64_t tokens;
+};
+
 /* An event from the "events" group, already parsed by its kind. */
 struct tf_event {
 	uint8_t cmd;			/* TF_CMD_*_NTF */
@@ -81,6 +126,8 @@ struct tf_event {
 			int64_t silence_ms;	/* -1: never a heartbeat */
 			uint32_t timeout_ms;
 		} failsafe;
+		struct tf_group_info group;	/* tf_event_free() */
+		struct tf_account_info bill;
 	};
 };
 
@@ -104,9 +151,30 @@ int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s);
 int tf_nl_signal_set(struct tf_nl *nl, const struct tf_signal_info *s);
 int tf_nl_heartbeat(struct tf_nl *nl);
 
+int tf_nl_groups(struct tf_nl *nl, struct tf_group_info **out,
+		 unsigned int *n);
+int tf_nl_group_get(struct tf_nl *nl, const char *name,
+		    struct tf_group_info *g);
+void tf_group_info_free(struct tf_group_info *g);
+void tf_group_infos_free(struct tf_group_info *v, unsigned int n);
+int tf_nl_group_new(struct tf_nl *nl, const char *name, uint32_t tier);
+int tf_nl_group_set(struct tf_nl *nl, const char *name, uint32_t tier);
+int tf_nl_group_del(struct tf_nl *nl, const char *name);
+/* pid 0: a cgroup member (path) */
+int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,
+		 const char *cgroup);
+
+/* Pushes rows in as many messages as they need. */
+int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
+		      const struct tf_ledger_row *rows, unsigned int n);
+/* bills: false for the accounts, true for the recent exits */
+int tf_nl_accounts(struct tf_nl *nl, bool bills, struct tf_account_info **out,
+		   unsigned int *n);
+
 /* Joins the "events" group; then tf_nl_event_recv() blocks for the next. */
 int tf_nl_events_join(struct tf_nl *nl);
 int tf_nl_event_recv(struct tf_nl *nl, struct tf_event *ev);
+void tf_event_free(struct tf_event *ev);
 int tf_nl_fd(const struct tf_nl *nl);
 
 /* Raw messages (tests, fuzzers): build with libnl, send, get the ack. */
@@ -117,6 +185,8 @@ int tf_nl_send_raw(struct tf_nl *nl, struct nl_msg *msg);
 const char *tf_meter_kind_name(uint32_t kind);
 const char *tf_domain_type_name(uint32_t type);
 const char *tf_cap_state_name(uint32_t state);
+const char *tf_tier_name(uint32_t tier);
+int tf_tier_parse(const char *s);	/* enum tf_tier, or -EINVAL */
 const char *tf_attr_name(int type);
 const char *tf_cmd_name(int cmd);
 

@@ -408,6 +408,285 @@ static int cmd_signal(int argc, char **argv)
 	return 0;
 }
 
+/* ---- groups and members ------------------------------------------------------ */
+
+/* Domain names by id, for energy rows; NULL-safe. */
+static struct tf_domain_info *doms;
+static unsigned int ndoms;
+
+static const char *domain_name(uint32_t id)
+{
+	unsigned int i;
+
+	if (!doms && tf_nl_domains(nl, &doms, &ndoms))
+		ndoms = 0;
+	for (i = 0; i < ndoms; i++)
+		if (doms[i].id == id)
+			return doms[i].name;
+	return "?";
+}
+
+static int domain_id(const char *name, uint32_t *id)
+{
+	unsigned int i;
+
+	if (!doms && tf_nl_domains(nl, &doms, &ndoms))
+		return -ENOENT;
+	for (i = 0; i < ndoms; i++)
+		if (!strcmp(doms[i].name, name)) {
+			*id = doms[i].id;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static void print_joules(const char *key, const char *fmt, uint64_t uj)
+{
+	char buf[40];
+
+	print_u64(key, NULL, uj);
+	snprintf(buf, sizeof(buf), "%" PRIu64 ".%06" PRIu64, uj / 1000000,
+		 uj % 1000000);
+	if (!print_is_json())
+		print_text(fmt, buf);
+}
+
+static void print_energies(const struct tf_energy_row *rows, unsigned int n)
+{
+	unsigned int i;
+
+	print_obj_open("energy_uj");
+	for (i = 0; i < n; i++) {
+		char fmt[64];
+
+		snprintf(fmt, sizeof(fmt), " %s=%%s", domain_name(rows[i].domain_id));
+		print_joules(domain_name(rows[i].domain_id), fmt, rows[i].uj);
+	}
+	print_obj_close();
+	if (!n)
+		print_text(" -");
+}
+
+static void print_group(const struct tf_group_info *g)
+{
+	unsigned int i;
+
+	print_obj_open(NULL);
+	print_str("name", "%-16s", g->name);
+	print_str("tier", " %-11s", tf_tier_name(g->tier));
+	if (g->deleted) {
+		print_bool("deleted", " deleted", true);
+		print_text("\n");
+		print_obj_close();
+		return;
+	}
+	print_u64("tokens", " %12" PRIu64, g->tokens);
+	print_joules("green_uj", " %16s", g->green_uj);
+	print_arr_open("members");
+	print_text(" ");
+	for (i = 0; i < g->n_members; i++) {
+		print_obj_open(NULL);
+		if (g->members[i].pid)
+			print_u64("pid", "%" PRIu64, g->members[i].pid);
+		else
+			print_str("cgroup", "%s", g->members[i].cgroup);
+		if (i + 1 < g->n_members)
+			print_text(",");
+		print_obj_close();
+	}
+	print_arr_close();
+	if (!g->n_members)
+		print_text("-");
+	print_text("  J:");
+	print_energies(g->energy, g->n_energy);
+	print_text("\n");
+	print_obj_close();
+}
+
+static int group_show(int argc, char **argv)
+{
+	struct tf_group_info *v, one;
+	unsigned int n, i;
+	int err;
+
+	if (argc > 1)
+		return tfctl_usage("group show [NAME]");
+	err = tfctl_connect();
+	if (err)
+		return err;
+	if (argc == 1) {
+		err = tf_nl_group_get(nl, argv[0], &one);
+		v = &one;
+		n = 1;
+	} else {
+		err = tf_nl_groups(nl, &v, &n);
+	}
+	if (err)
+		return tfctl_fail("group show", err);
+	print_text("%-16s %-11s %12s %16s MEMBERS  ENERGY\n", "NAME", "TIER",
+		   "TOKENS", "GREEN_J");
+	print_arr_open("groups");
+	for (i = 0; i < n; i++)
+		print_group(&v[i]);
+	print_arr_close();
+	if (v == &one)
+		tf_group_info_free(&one);
+	else
+		tf_group_infos_free(v, n);
+	return 0;
+}
+
+static int cmd_group(int argc, char **argv)
+{
+	static const char usage[] = "group { show [NAME] | add NAME tier TIER | set NAME tier TIER | del NAME } (TIER: interactive, batch, background)";
+	const char *op = argc ? argv[0] : "show";
+	int tier = 0, err;
+
+	if (!strcmp(op, "show") || !strcmp(op, "list"))
+		return group_show(argc ? argc - 1 : 0, argv + 1);
+	if ((!strcmp(op, "add") || !strcmp(op, "set")) && argc == 4 &&
+	    !strcmp(argv[2], "tier")) {
+		tier = tf_tier_parse(argv[3]);
+		if (tier < 0)
+			return tfctl_usage(usage);
+	} else if (strcmp(op, "del") || argc != 2) {
+		return tfctl_usage(usage);
+	}
+	err = tfctl_connect();
+	if (err)
+		return err;
+	if (!strcmp(op, "add"))
+		err = tf_nl_group_new(nl, argv[1], tier);
+	else if (!strcmp(op, "set"))
+		err = tf_nl_group_set(nl, argv[1], tier);
+	else
+		err = tf_nl_group_del(nl, argv[1]);
+	return err ? tfctl_fail("group", err) : 0;
+}
+
+static int cmd_member(int argc, char **argv)
+{
+	static const char usage[] = "member { add | del } GROUP { pid PID | cgroup PATH }";
+	unsigned long pid = 0;
+	char *end;
+	bool add;
+	int err;
+
+	if (argc != 4 || (strcmp(argv[0], "add") && strcmp(argv[0], "del")))
+		return tfctl_usage(usage);
+	add = !strcmp(argv[0], "add");
+	if (!strcmp(argv[2], "pid")) {
+		pid = strtoul(argv[3], &end, 10);
+		if (*end || !pid || pid > UINT32_MAX)
+			return tfctl_usage(usage);
+	} else if (strcmp(argv[2], "cgroup")) {
+		return tfctl_usage(usage);
+	}
+	err = tfctl_connect();
+	if (err)
+		return err;
+	err = tf_nl_member(nl, add, argv[1], pid, argv[3]);
+	return err ? tfctl_fail("member", err) : 0;
+}
+
+/* ---- ledger ---------------------------------------------------------------- */
+
+static void print_account(const struct tf_account_info *a)
+{
+	print_obj_open(NULL);
+	print_u64("pid", "%8" PRIu64, a->pid);
+	print_str("comm", " %-16s", a->comm);
+	print_str("group", " %-16s", a->group[0] ? a->group : "-");
+	print_u64("tokens", " %10" PRIu64, a->tokens);
+	print_joules("green_uj", " %14s", a->green_uj);
+	if (a->exit_ns)
+		print_u64("exit_ns", NULL, a->exit_ns);
+	print_text("  J:");
+	print_energies(a->energy, a->n_energy);
+	print_text("\n");
+	print_obj_close();
+}
+
+static int ledger_show(bool bills)
+{
+	struct tf_account_info *v;
+	unsigned int n, i;
+	int err;
+
+	err = tfctl_connect();
+	if (err)
+		return err;
+	err = tf_nl_accounts(nl, bills, &v, &n);
+	if (err)
+		return tfctl_fail(bills ? "ledger bills" : "ledger", err);
+	print_text("%8s %-16s %-16s %10s %14s  ENERGY\n", "PID", "COMM", "GROUP",
+		   "TOKENS", "GREEN_J");
+	print_arr_open(bills ? "bills" : "accounts");
+	for (i = 0; i < n; i++)
+		print_account(&v[i]);
+	print_arr_close();
+	print_u64("overflows", "overflows: %" PRIu64 "\n", n ? v[0].overflows : 0);
+	free(v);
+	return 0;
+}
+
+/* ledger push PID [domain NAME energy E]... [tokens N] [green PCT] */
+static int ledger_push(int argc, char **argv)
+{
+	static const char usage[] = "ledger push PID [domain NAME energy ENERGY]... [tokens N] [green PERCENT]";
+	struct tf_ledger_row row = { 0 };
+	int64_t green_ppm = 0;
+	char *end;
+	int i, err;
+
+	if (argc < 1)
+		return tfctl_usage(usage);
+	row.pid = strtoul(argv[0], &end, 10);
+	if (*end || !row.pid)
+		return tfctl_usage(usage);
+	err = tfctl_connect();
+	if (err)
+		return err;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "domain") && i + 3 < argc &&
+		    !strcmp(argv[i + 2], "energy") &&
+		    row.n_energy < TF_NL_MAX_ENERGIES) {
+			struct tf_energy_row *r = &row.energy[row.n_energy++];
+
+			if (domain_id(argv[i + 1], &r->domain_id)) {
+				fprintf(stderr, "tfctl: no domain '%s'\n", argv[i + 1]);
+				return TF_EXIT_ERR;
+			}
+			if (tf_parse_energy_uj(argv[i + 3], &r->uj))
+				return tfctl_usage(usage);
+			i += 3;
+		} else if (!strcmp(argv[i], "tokens") && i + 1 < argc) {
+			row.tokens = strtoull(argv[++i], &end, 10);
+			if (*end)
+				return tfctl_usage(usage);
+		} else if (!strcmp(argv[i], "green") && i + 1 < argc) {
+			if (tf_parse_fixed(argv[++i], 10000, &green_ppm) ||
+			    green_ppm < 0 || green_ppm > 1000000)
+				return tfctl_usage(usage);
+		} else {
+			return tfctl_usage(usage);
+		}
+	}
+	err = tf_nl_ledger_push(nl, green_ppm, &row, 1);
+	return err ? tfctl_fail("ledger push", err) : 0;
+}
+
+static int cmd_ledger(int argc, char **argv)
+{
+	if (argc == 0 || (argc == 1 && !strcmp(argv[0], "show")))
+		return ledger_show(false);
+	if (argc == 1 && !strcmp(argv[0], "bills"))
+		return ledger_show(true);
+	if (!strcmp(argv[0], "push"))
+		return ledger_push(argc - 1, argv + 1);
+	return tfctl_usage("ledger { show | bills | push PID ... }");
+}
+
 /* ---- heartbeat, monitor ---------------------------------------------------- */
 
 static int cmd_heartbeat(int argc, char **argv)
@@ -435,6 +714,14 @@ static void print_event(const struct tf_event *ev)
 		print_str("event", "%s: ", "signal");
 		print_signal(&ev->signal);
 		break;
+	case TF_CMD_GROUP_NTF:
+		print_str("event", "%s: ", "group");
+		print_group(&ev->group);
+		break;
+	case TF_CMD_BILL_NTF:
+		print_str("event", "%s: ", "bill");
+		print_account(&ev->bill);
+		break;
 	case TF_CMD_FAILSAFE_NTF:
 		print_str("event", "%s: ", "failsafe");
 		print_bool("failsafe", "on", ev->failsafe.on);
@@ -460,6 +747,7 @@ static int cmd_monitor(int argc, char **argv)
 {
 	bool json = print_is_json();
 	long count = -1, seen = 0;
+	struct tf_nl *events;
 	struct tf_event ev;
 	char *end;
 	int err;
@@ -474,24 +762,34 @@ static int cmd_monitor(int argc, char **argv)
 	err = tfctl_connect();
 	if (err)
 		return err;
-	err = tf_nl_events_join(nl);
+	/* events on a socket of their own: requests (domain names) use nl */
+	err = tf_nl_open(&events);
+	if (!err)
+		err = tf_nl_events_join(events);
 	if (err)
 		return tfctl_fail("monitor", err);
 	/* one line (one JSON document with -j) per event, flushed at once */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	print_abort();
 	while (count < 0 || seen < count) {
-		err = tf_nl_event_recv(nl, &ev);
-		if (err)
-			return tfctl_fail("monitor", err);
+		err = tf_nl_event_recv(events, &ev);
+		if (err) {
+			fprintf(stderr, "Error: monitor: %s.\n", tf_nl_errmsg(events));
+			tf_nl_close(events);
+			return TF_EXIT_ERR;
+		}
 		if (!ev.cmd)
 			continue;
 		print_begin(json);
 		print_event(&ev);
-		if (print_end())
+		tf_event_free(&ev);
+		if (print_end()) {
+			tf_nl_close(events);
 			return TF_EXIT_ERR;
+		}
 		seen++;
 	}
+	tf_nl_close(events);
 	print_begin(json);
 	print_abort();
 	return 0;
@@ -525,6 +823,12 @@ static const struct tfctl_cmd tfctl_cmds[] = {
 	  "energy, power and caps of each domain" },
 	{ "signal", cmd_signal, "[show | set surplus W ttl T ...]",
 	  "the surplus-power signal" },
+	{ "group", cmd_group, "[show [NAME] | add|set NAME tier T | del NAME]",
+	  "worker groups: tier, tokens, energy" },
+	{ "member", cmd_member, "add|del GROUP pid PID | cgroup PATH",
+	  "a group's processes or cgroups" },
+	{ "ledger", cmd_ledger, "[show | bills | push PID ...]",
+	  "per-process energy accounts, final bills" },
 	{ "heartbeat", cmd_heartbeat, "", "one agent heartbeat (testing)" },
 	{ "monitor", cmd_monitor, "[count N]", "print events as they happen" },
 	{ "help", cmd_help, "", "this help" },
@@ -573,6 +877,7 @@ int main(int argc, char **argv)
 	}
 	print_begin(json);
 	ret = c->run(argc, argv);
+	free(doms);
 	tf_nl_close(nl);
 	if (ret) {
 		print_abort();

@@ -15,7 +15,9 @@
 
 #include "domain.h"
 #include "energy.h"
+#include "group.h"
 #include "heartbeat.h"
+#include "ledger.h"
 #include "lever.h"
 #include "meter.h"
 #include "netlink.h"
@@ -350,6 +352,9 @@ static void tf_sample_fn(struct work_struct *work)
 	tf_sample();
 	tf_domain_apply_caps();
 	tf_signal_tick();
+	/* exits and cgroup removals are noticed within one sampling period */
+	tf_group_reap();
+	tf_ledger_reap();
 	mutex_unlock(&tf_lock);
 	queue_delayed_work(system_highpri_wq, &tf_sample_work,
 			   msecs_to_jiffies(tf_period_ms));

@@ -8,7 +8,9 @@
 #include <net/genetlink.h>
 
 #include "domain.h"
+#include "group.h"
 #include "heartbeat.h"
+#include "ledger.h"
 #include "lever.h"
 #include "meter.h"
 #include "netlink.h"
@@ -50,9 +52,12 @@ static int __init tf_init(void)
 	ret = tf_lever_init();
 	if (ret)
 		goto err_meter;
-	ret = tf_domain_init();
+	ret = tf_ledger_init();
 	if (ret)
 		goto err_lever;
+	ret = tf_domain_init();
+	if (ret)
+		goto err_ledger;
 	ret = tf_netlink_init();
 	if (ret)
 		goto err_domain;
@@ -62,6 +67,8 @@ static int __init tf_init(void)
 
 err_domain:
 	tf_domain_exit();
+err_ledger:
+	tf_ledger_exit_all();
 err_lever:
 	tf_lever_exit();
 err_meter:
@@ -78,6 +85,8 @@ static void __exit tf_exit(void)
 	tf_netlink_exit();
 	tf_domain_exit();
 	tf_heartbeat_exit();
+	tf_group_exit();
+	tf_ledger_exit_all();
 	tf_lever_exit();
 	tf_meter_exit();
 	pr_info("unloaded\n");

@@ -16,7 +16,10 @@
 #include <linux/tokenfactory.h>
 
 #include "domain.h"
+#include "energy.h"
+#include "group.h"
 #include "heartbeat.h"
+#include "ledger.h"
 #include "netlink.h"
 #include "signal.h"
 #include "tokenfactory.h"
@@ -25,11 +28,12 @@ static struct genl_family tf_genl_family;
 static bool tf_nl_live;		/* notifications may go out; tf_lock */
 
 /* Names the attribute in the message, and marks it missing for the caller. */
+/* (__tf_info: GENL_REQ_ATTR_CHECK declares an __info of its own) */
 #define TF_NEED(info, attr) ({						\
-	struct genl_info *__info = (info);				\
-	bool __missing = GENL_REQ_ATTR_CHECK(__info, attr);		\
+	struct genl_info *__tf_info = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__tf_info, attr);		\
 	if (__missing)							\
-		NL_SET_ERR_MSG(__info->extack, "missing " #attr);	\
+		NL_SET_ERR_MSG(__tf_info->extack, "missing " #attr);	\
 	!__missing;							\
 })
 
@@ -189,35 +193,12 @@ static int tf_nl_domain_get(struct sk_buff *skb, struct genl_info *info)
 	return tf_reply(skb, info, TF_CMD_DOMAIN_GET, tf_fill_domain, d);
 }
 
-/*
- * Dumps resume at cb->args[0]. cb->seq carries the generation, so that a
- * dump that spans a change of the set of objects is flagged NLM_F_DUMP_INTR.
- */
-static int tf_nl_domain_dump(struct sk_buff *skb, struct netlink_callback *cb)
+static const void *tf_domain_obj(unsigned long pos)
 {
-	bool priv = tf_privileged(cb->skb);
-	unsigned int i;
-	void *hdr;
-
-	mutex_lock(&tf_lock);
-	cb->seq = tf_generation();
-	for (i = cb->args[0]; i < tf_domain_count(); i++) {
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &tf_genl_family,
-				  NLM_F_MULTI, TF_CMD_DOMAIN_GET);
-		if (!hdr)
-			break;
-		genl_dump_check_consistent(cb, hdr);
-		if (tf_fill_domain(skb, tf_domain_get(i), priv)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-	}
-	mutex_unlock(&tf_lock);
-	cb->args[0] = i;
-	return skb->len;
+	return tf_domain_get(pos);
 }
+
+static int tf_nl_domain_dump(struct sk_buff *skb, struct netlink_callback *cb);
 
 static int tf_nl_domain_set(struct sk_buff *skb, struct genl_info *info)
 {
@@ -324,6 +305,312 @@ static int tf_nl_signal_set(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/* ---- groups and members --------------------------------------------------- */
+
+static int tf_put_energies(struct sk_buff *msg, int type, const u64 *uj,
+			   bool priv)
+{
+	struct nlattr *all = nla_nest_start(msg, type), *one;
+	unsigned int i;
+
+	if (!all)
+		return -EMSGSIZE;
+	for (i = 0; i < tf_domain_count(); i++) {
+		if (!uj[i])
+			continue;
+		one = nla_nest_start(msg, TF_A_ENERGY);
+		if (!one ||
+		    nla_put_u32(msg, TF_A_ENERGY_DOMAIN_ID, i) ||
+		    nla_put_u64_64bit(msg, TF_A_ENERGY_UJ,
+				      priv ? uj[i] : tf_coarse_uj(uj[i]),
+				      TF_A_ENERGY_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(msg, one);
+	}
+	nla_nest_end(msg, all);
+	return 0;
+}
+
+static int tf_put_members(struct sk_buff *msg, const struct tf_group *g)
+{
+	struct nlattr *all = nla_nest_start(msg, TF_A_GROUP_MEMBERS), *one;
+	const struct tf_member *m;
+
+	if (!all)
+		return -EMSGSIZE;
+	list_for_each_entry(m, &g->members, node) {
+		one = nla_nest_start(msg, TF_A_MEMBER);
+		if (!one ||
+		    (m->pid && nla_put_u32(msg, TF_A_MEMBER_PID, m->nr)) ||
+		    (m->cgrp && nla_put_string(msg, TF_A_MEMBER_CGROUP, m->path)))
+			return -EMSGSIZE;
+		nla_nest_end(msg, one);
+	}
+	nla_nest_end(msg, all);
+	return 0;
+}
+
+static int tf_fill_group_priv(struct sk_buff *msg, const struct tf_group *g,
+			      bool priv, bool deleted)
+{
+	if (nla_put_string(msg, TF_A_GROUP_NAME, g->name) ||
+	    nla_put_u32(msg, TF_A_GROUP_TIER, g->tier) ||
+	    (deleted && nla_put_flag(msg, TF_A_GROUP_DELETED)))
+		return -EMSGSIZE;
+	if (deleted)
+		return 0;
+	if (nla_put_u64_64bit(msg, TF_A_GROUP_TOKENS, g->tokens, TF_A_PAD) ||
+	    nla_put_u64_64bit(msg, TF_A_GROUP_GREEN_UJ,
+			      priv ? g->green_uj : tf_coarse_uj(g->green_uj),
+			      TF_A_PAD) ||
+	    tf_put_energies(msg, TF_A_GROUP_ENERGY, g->energy_uj, priv) ||
+	    tf_put_members(msg, g))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int tf_fill_group(struct sk_buff *msg, const void *arg, bool priv)
+{
+	return tf_fill_group_priv(msg, arg, priv, false);
+}
+
+static struct tf_group *tf_group_from(struct genl_info *info)
+{
+	struct tf_group *g;
+
+	if (!TF_NEED(info, TF_A_GROUP_NAME))
+		return ERR_PTR(-EINVAL);
+	g = tf_group_find(nla_data(info->attrs[TF_A_GROUP_NAME]));
+	if (!g) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TF_A_GROUP_NAME],
+				    "TF_A_GROUP_NAME: no such group");
+		return ERR_PTR(-ENOENT);
+	}
+	return g;
+}
+
+static int tf_nl_group_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	struct tf_group *g;
+	void *hdr;
+	int ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &tf_genl_family, 0, TF_CMD_GROUP_GET);
+	mutex_lock(&tf_lock);
+	g = tf_group_from(info);
+	ret = IS_ERR(g) ? PTR_ERR(g) : !hdr ? -EMSGSIZE :
+	      tf_fill_group(msg, g, tf_privileged(skb));
+	mutex_unlock(&tf_lock);
+	if (ret) {
+		if (ret == -EMSGSIZE)
+			NL_SET_ERR_MSG(info->extack, "reply does not fit a message");
+		nlmsg_free(msg);
+		return ret;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/*
+ * One message per object from position cb->args[0], under tf_lock; the
+ * generation flags a dump that spans a change (NLM_F_DUMP_INTR).
+ */
+static int tf_dump(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd,
+		   const void *(*at)(unsigned long pos),
+		   int (*fill)(struct sk_buff *msg, const void *arg, bool priv))
+{
+	bool priv = tf_privileged(cb->skb);
+	unsigned long pos = cb->args[0];
+	const void *obj;
+	void *hdr;
+
+	mutex_lock(&tf_lock);
+	cb->seq = tf_generation();
+	for (; (obj = at(pos)); pos++) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &tf_genl_family,
+				  NLM_F_MULTI, cmd);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (fill(skb, obj, priv)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	mutex_unlock(&tf_lock);
+	cb->args[0] = pos;
+	return skb->len;
+}
+
+static int tf_nl_domain_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return tf_dump(skb, cb, TF_CMD_DOMAIN_GET, tf_domain_obj, tf_fill_domain);
+}
+
+static const void *tf_group_obj(unsigned long pos)
+{
+	return tf_group_at(pos);
+}
+
+static int tf_nl_group_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return tf_dump(skb, cb, TF_CMD_GROUP_GET, tf_group_obj, tf_fill_group);
+}
+
+static int tf_nl_group_new(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (!TF_NEED(info, TF_A_GROUP_NAME) || !TF_NEED(info, TF_A_GROUP_TIER))
+		return -EINVAL;
+	mutex_lock(&tf_lock);
+	ret = tf_group_new(nla_data(info->attrs[TF_A_GROUP_NAME]),
+			   nla_get_u32(info->attrs[TF_A_GROUP_TIER]),
+			   info->extack);
+	mutex_unlock(&tf_lock);
+	return ret;
+}
+
+static int tf_nl_group_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tf_group *g;
+
+	if (!TF_NEED(info, TF_A_GROUP_TIER))
+		return -EINVAL;
+	mutex_lock(&tf_lock);
+	g = tf_group_from(info);
+	if (!IS_ERR(g))
+		tf_group_set_tier(g, nla_get_u32(info->attrs[TF_A_GROUP_TIER]));
+	mutex_unlock(&tf_lock);
+	return PTR_ERR_OR_ZERO(g);
+}
+
+static int tf_nl_group_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tf_group *g;
+	int ret;
+
+	mutex_lock(&tf_lock);
+	g = tf_group_from(info);
+	ret = IS_ERR(g) ? PTR_ERR(g) : tf_group_del(g);
+	mutex_unlock(&tf_lock);
+	return ret;
+}
+
+static int tf_nl_member(struct genl_info *info, bool add)
+{
+	struct nlattr *pid = info->attrs[TF_A_MEMBER_PID];
+	struct nlattr *cg = info->attrs[TF_A_MEMBER_CGROUP];
+	struct tf_group *g;
+	int ret;
+
+	if (!pid == !cg) {
+		NL_SET_ERR_MSG(info->extack,
+			       "exactly one of TF_A_MEMBER_PID or TF_A_MEMBER_CGROUP");
+		return -EINVAL;
+	}
+	mutex_lock(&tf_lock);
+	g = tf_group_from(info);
+	if (IS_ERR(g))
+		ret = PTR_ERR(g);
+	else if (add)
+		ret = tf_member_add(g, pid ? nla_get_u32(pid) : 0,
+				    cg ? nla_data(cg) : NULL, info->extack);
+	else
+		ret = tf_member_del(g, pid ? nla_get_u32(pid) : 0,
+				    cg ? nla_data(cg) : NULL, info->extack);
+	mutex_unlock(&tf_lock);
+	return ret;
+}
+
+static int tf_nl_member_add(struct sk_buff *skb, struct genl_info *info)
+{
+	return tf_nl_member(info, true);
+}
+
+static int tf_nl_member_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return tf_nl_member(info, false);
+}
+
+/* ---- ledger and bills ---------------------------------------------------------- */
+
+static int tf_nl_ledger_push(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *ppm = info->attrs[TF_A_LEDGER_GREEN_PPM];
+	int ret;
+
+	if (!TF_NEED(info, TF_A_LEDGER_ENTRIES))
+		return -EINVAL;
+	mutex_lock(&tf_lock);
+	ret = tf_ledger_push(info->attrs[TF_A_LEDGER_ENTRIES],
+			     ppm ? nla_get_u32(ppm) : 0, info->extack);
+	mutex_unlock(&tf_lock);
+	return ret;
+}
+
+static int tf_fill_account(struct sk_buff *msg, const struct tf_account *a,
+			   bool priv)
+{
+	if (nla_put_u32(msg, TF_A_LEDGER_PID, a->nr) ||
+	    nla_put_string(msg, TF_A_LEDGER_COMM, a->comm) ||
+	    (a->group[0] && nla_put_string(msg, TF_A_GROUP_NAME, a->group)) ||
+	    tf_put_energies(msg, TF_A_LEDGER_ENERGY, a->energy_uj, priv) ||
+	    nla_put_u64_64bit(msg, TF_A_LEDGER_TOKENS, a->tokens, TF_A_PAD) ||
+	    nla_put_u64_64bit(msg, TF_A_LEDGER_GREEN_UJ,
+			      priv ? a->green_uj : tf_coarse_uj(a->green_uj),
+			      TF_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int tf_fill_ledger(struct sk_buff *msg, const void *arg, bool priv)
+{
+	if (tf_fill_account(msg, arg, priv) ||
+	    nla_put_u64_64bit(msg, TF_A_LEDGER_OVERFLOWS, tf_ledger_overflows(),
+			      TF_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int tf_fill_bill(struct sk_buff *msg, const void *arg, bool priv)
+{
+	const struct tf_account *b = arg;
+
+	if (tf_fill_account(msg, b, priv) ||
+	    nla_put_u64_64bit(msg, TF_A_BILL_EXIT_NS, b->exit_ns, TF_A_PAD) ||
+	    nla_put_u64_64bit(msg, TF_A_BILL_OVERFLOWS, tf_bill_overflows(),
+			      TF_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static const void *tf_ledger_obj(unsigned long pos)
+{
+	return tf_ledger_at(pos);
+}
+
+static const void *tf_bill_obj(unsigned long pos)
+{
+	return tf_bill_at(pos);
+}
+
+static int tf_nl_ledger_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return tf_dump(skb, cb, TF_CMD_LEDGER_GET, tf_ledger_obj, tf_fill_ledger);
+}
+
+static int tf_nl_bill_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return tf_dump(skb, cb, TF_CMD_BILL_GET, tf_bill_obj, tf_fill_bill);
+}
+
 /* ---- heartbeat ----------------------------------------------------------- */
 
 static int tf_nl_heartbeat(struct sk_buff *skb, struct genl_info *info)
@@ -391,6 +678,23 @@ void tf_nl_notify_failsafe(bool on)
 	tf_notify(TF_CMD_FAILSAFE_NTF, tf_fill_failsafe, NULL);
 }
 
+static int tf_fill_group_deleted(struct sk_buff *msg, const void *arg,
+				 bool priv)
+{
+	return tf_fill_group_priv(msg, arg, priv, true);
+}
+
+void tf_nl_notify_group(const struct tf_group *g, bool deleted)
+{
+	tf_notify(TF_CMD_GROUP_NTF,
+		  deleted ? tf_fill_group_deleted : tf_fill_group, g);
+}
+
+void tf_nl_notify_bill(const struct tf_account *bill)
+{
+	tf_notify(TF_CMD_BILL_NTF, tf_fill_bill, bill);
+}
+
 /* ---- the family ------------------------------------------------------------ */
 
 static struct netlink_range_validation tf_power_range = {
@@ -428,6 +732,32 @@ static const struct nla_policy tf_signal_set_policy[TF_A_MAX + 1] = {
 	[TF_A_SIGNAL_CARBON_MG_KWH] = { .type = NLA_U32 },
 	[TF_A_SIGNAL_PRICE_UCUR_MWH] = { .type = NLA_S64 },
 	[TF_A_SIGNAL_TIMESTAMP_NS] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy tf_group_name_policy[TF_A_MAX + 1] = {
+	[TF_A_GROUP_NAME] = { .type = NLA_NUL_STRING, .len = TF_NAME_LEN - 1 },
+};
+
+static const struct nla_policy tf_group_policy[TF_A_MAX + 1] = {
+	[TF_A_GROUP_NAME] = { .type = NLA_NUL_STRING, .len = TF_NAME_LEN - 1 },
+	[TF_A_GROUP_TIER] = NLA_POLICY_RANGE(NLA_U32, TF_TIER_INTERACTIVE,
+					     TF_TIER_MAX),
+};
+
+static const struct nla_policy tf_member_policy[TF_A_MAX + 1] = {
+	[TF_A_GROUP_NAME] = { .type = NLA_NUL_STRING, .len = TF_NAME_LEN - 1 },
+	[TF_A_MEMBER_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[TF_A_MEMBER_CGROUP] = { .type = NLA_NUL_STRING,
+				 .len = TF_CGROUP_PATH_MAX - 1 },
+};
+
+static struct netlink_range_validation tf_ppm_range = {
+	.max = 1000000,
+};
+
+static const struct nla_policy tf_ledger_push_policy[TF_A_MAX + 1] = {
+	[TF_A_LEDGER_GREEN_PPM] = NLA_POLICY_FULL_RANGE(NLA_U32, &tf_ppm_range),
+	[TF_A_LEDGER_ENTRIES] = { .type = NLA_NESTED },
 };
 
 static const struct genl_ops tf_genl_ops[] = {
@@ -471,6 +801,63 @@ static const struct genl_ops tf_genl_ops[] = {
 		.cmd = TF_CMD_HEARTBEAT,
 		.doit = tf_nl_heartbeat,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = TF_CMD_GROUP_GET,
+		.doit = tf_nl_group_get,
+		.dumpit = tf_nl_group_dump,
+		.policy = tf_group_name_policy,
+		.maxattr = TF_A_MAX,
+	},
+	{
+		.cmd = TF_CMD_GROUP_NEW,
+		.doit = tf_nl_group_new,
+		.policy = tf_group_policy,
+		.maxattr = TF_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = TF_CMD_GROUP_SET,
+		.doit = tf_nl_group_set,
+		.policy = tf_group_policy,
+		.maxattr = TF_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = TF_CMD_GROUP_DEL,
+		.doit = tf_nl_group_del,
+		.policy = tf_group_name_policy,
+		.maxattr = TF_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = TF_CMD_MEMBER_ADD,
+		.doit = tf_nl_member_add,
+		.policy = tf_member_policy,
+		.maxattr = TF_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = TF_CMD_MEMBER_DEL,
+		.doit = tf_nl_member_del,
+		.policy = tf_member_policy,
+		.maxattr = TF_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = TF_CMD_LEDGER_PUSH,
+		.doit = tf_nl_ledger_push,
+		.policy = tf_ledger_push_policy,
+		.maxattr = TF_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = TF_CMD_LEDGER_GET,
+		.dumpit = tf_nl_ledger_dump,
+	},
+	{
+		.cmd = TF_CMD_BILL_GET,
+		.dumpit = tf_nl_bill_dump,
 	},
 };
 

@@ -55,6 +55,25 @@ static void test_text(void **state)
 	free(out);
 }
 
+/* An unnamed object inside an object merges into it (events in monitor). */
+static void test_inline_object(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	print_begin_to(f, true);
+	print_str("event", NULL, "group");
+	print_obj_open(NULL);
+	print_str("name", NULL, "batch");
+	print_obj_close();
+	assert_int_equal(print_end(), 0);
+	fclose(f);
+	assert_string_equal(buf, "{\"event\":\"group\",\"name\":\"batch\"}\n");
+	free(buf);
+}
+
 static void test_abort_frees(void **state)
 {
 	char *buf = NULL;
@@ -75,6 +94,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_inline_object),
 		cmocka_unit_test(test_abort_frees),
 	};
 

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Accounts live in a hash table by pid and a list (for dumps), bounded by
+ * ledger_max. A push is validated whole before any of it is applied: a
+ * rejected push changes nothing. A process that exits (noticed by the
+ * periodic reap, or by its group's) leaves a final bill: multicast, and kept
+ * in a ring of the last TF_BILLS_MAX (older ones are counted, not kept).
+ */
+#include <linux/hashtable.h>
+#include <linux/math64.h>
+#include <linux/moduleparam.h>
+#include <linux/pid.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+#include <net/netlink.h>
+
+#include "group.h"
+#include "ledger.h"
+#include "netlink.h"
+#include "tokenfactory.h"
+
+static unsigned int ledger_max = 4096;
+module_param(ledger_max, uint, 0444);
+MODULE_PARM_DESC(ledger_max, "Most per-process accounts (default 4096)");
+
+#define TF_LEDGER_HASH_BITS 10
+#define TF_PPM 1000000U
+
+struct tf_entry {
+	struct hlist_node hnode;
+	struct list_head node;
+	struct pid *pid;
+	struct tf_account acct;
+};
+
+static DEFINE_HASHTABLE(tf_accounts, TF_LEDGER_HASH_BITS);
+static LIST_HEAD(tf_account_list);
+static unsigned int tf_nr_accounts;
+static u64 tf_overflows;
+
+static struct tf_account *tf_bills;	/* ring of TF_BILLS_MAX */
+static unsigned int tf_bill_head, tf_nr_bills;
+static u64 tf_bill_drops;
+
+static struct tf_entry *tf_entry_find(pid_t nr)
+{
+	struct tf_entry *e;
+
+	hash_for_each_possible(tf_accounts, e, hnode, nr)
+		if (e->acct.nr == nr)
+			return e;
+	return NULL;
+}
+
+u64 tf_ledger_overflows(void)
+{
+	return tf_overflows;
+}
+
+u64 tf_bill_overflows(void)
+{
+	return tf_bill_drops;
+}
+
+const struct tf_account *tf_ledger_at(unsigned long pos)
+{
+	struct tf_entry *e;
+
+	list_for_each_entry(e, &tf_account_list, node)
+		if (!pos--)
+			return &e->acct;
+	return NULL;
+}
+
+const struct tf_account *tf_bill_at(unsigned long pos)
+{
+	if (pos >= tf_nr_bills)
+		return NULL;
+	return &tf_bills[(tf_bill_head + TF_BILLS_MAX - tf_nr_bills + pos) %
+			 TF_BILLS_MAX];
+}
+
+static void tf_bill(const struct tf_account *a)
+{
+	struct tf_account *b = &tf_bills[tf_bill_head];
+
+	*b = *a;
+	b->exit_ns = ktime_get_real_ns();
+	tf_bill_head = (tf_bill_head + 1) % TF_BILLS_MAX;
+	if (tf_nr_bills < TF_BILLS_MAX)
+		tf_nr_bills++;
+	else
+		tf_bill_drops++;
+	tf_nl_notify_bill(b);
+}
+
+static void tf_entry_free(struct tf_entry *e)
+{
+	hash_del(&e->hnode);
+	list_del(&e->node);
+	put_pid(e->pid);
+	kfree(e);
+	tf_nr_accounts--;
+}
+
+static bool tf_alive(const struct tf_entry *e)
+{
+	return e->pid && pid_has_task(e->pid, PIDTYPE_TGID);
+}
+
+void tf_ledger_exit(pid_t nr)
+{
+	struct tf_entry *e = tf_entry_find(nr);
+
+	if (!e)
+		return;
+	tf_bill(&e->acct);
+	tf_entry_free(e);
+}
+
+void tf_ledger_reap(void)
+{
+	struct tf_entry *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, &tf_account_list, node) {
+		if (tf_alive(e))
+			continue;
+		tf_bill(&e->acct);
+		tf_entry_free(e);
+	}
+}
+
+static const struct nla_policy tf_energy_policy[TF_A_ENERGY_MAX + 1] = {
+	[TF_A_ENERGY_DOMAIN_ID] = NLA_POLICY_MAX(NLA_U32, TF_MAX_DOMAINS - 1),
+	[TF_A_ENERGY_UJ] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy tf_entry_policy[TF_A_MAX + 1] = {
+	[TF_A_LEDGER_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[TF_A_LEDGER_ENERGY] = NLA_POLICY_NESTED_ARRAY(tf_energy_policy),
+	[TF_A_LEDGER_TOKENS] = { .type = NLA_U64 },
+};
+
+/*
+ * Parses one entry into *a (energy per domain of this tick); checks
+ * everything a push can get wrong.
+ */
+static int tf_entry_parse(const struct nlattr *nest, struct tf_account *a,
+			  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[TF_A_MAX + 1], *en[TF_A_ENERGY_MAX + 1], *pos;
+	int rem, err;
+	u32 id;
+
+	err = nla_parse_nested(tb, TF_A_MAX, nest, tf_entry_policy, extack);
+	if (err)
+		return err;
+	if (!tb[TF_A_LEDGER_PID]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "TF_A_LEDGER_PID: missing in entry");
+		return -EINVAL;
+	}
+	memset(a, 0, sizeof(*a));
+	a->nr = nla_get_u32(tb[TF_A_LEDGER_PID]);
+	if (tb[TF_A_LEDGER_TOKENS])
+		a->tokens = nla_get_u64(tb[TF_A_LEDGER_TOKENS]);
+	if (!tb[TF_A_LEDGER_ENERGY])
+		return 0;
+	nla_for_each_nested(pos, tb[TF_A_LEDGER_ENERGY], rem) {
+		err = nla_parse_nested(en, TF_A_ENERGY_MAX, pos,
+				       tf_energy_policy, extack);
+		if (err)
+			return err;
+		if (!en[TF_A_ENERGY_DOMAIN_ID] || !en[TF_A_ENERGY_UJ]) {
+			NL_SET_ERR_MSG_ATTR(extack, pos,
+					    "TF_A_ENERGY: needs TF_A_ENERGY_DOMAIN_ID and TF_A_ENERGY_UJ");
+			return -EINVAL;
+		}
+		id = nla_get_u32(en[TF_A_ENERGY_DOMAIN_ID]);
+		if (!tf_domain_get(id)) {
+			NL_SET_ERR_MSG_ATTR(extack, en[TF_A_ENERGY_DOMAIN_ID],
+					    "TF_A_ENERGY_DOMAIN_ID: no such domain");
+			return -ENOENT;
+		}
+		a->energy_uj[id] += nla_get_u64(en[TF_A_ENERGY_UJ]);
+	}
+	return 0;
+}
+
+/* The green part of a tick's energy: its share covered by surplus. */
+static u64 tf_green_uj(const struct tf_account *d, u32 green_ppm)
+{
+	u64 sum = 0;
+	int i;
+
+	for (i = 0; i < TF_MAX_DOMAINS; i++)
+		sum += d->energy_uj[i];
+	return div_u64(sum * green_ppm, TF_PPM);
+}
+
+static void tf_account_add(struct tf_account *dst, const struct tf_account *d,
+			   u64 green_uj)
+{
+	int i;
+
+	for (i = 0; i < TF_MAX_DOMAINS; i++)
+		dst->energy_uj[i] += d->energy_uj[i];
+	dst->tokens += d->tokens;
+	dst->green_uj += green_uj;
+}
+
+static struct tf_entry *tf_entry_new(pid_t nr)
+{
+	struct task_struct *task;
+	struct tf_entry *e;
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return NULL;
+	e->acct.nr = nr;
+	e->pid = find_get_pid(nr);
+	task = get_pid_task(e->pid, PIDTYPE_TGID);
+	if (task) {
+		get_task_comm(e->acct.comm, task);
+		put_task_struct(task);
+	}
+	hash_add(tf_accounts, &e->hnode, nr);
+	list_add_tail(&e->node, &tf_account_list);
+	tf_nr_accounts++;
+	return e;
+}
+
+int tf_ledger_push(struct nlattr *entries, u32 green_ppm,
+		   struct netlink_ext_ack *extack)
+{
+	struct tf_account *a;
+	struct nlattr *pos;
+	unsigned int fresh = 0;
+	int rem, err = 0;
+
+	a = kmalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	/* pass 1: all of it valid, and room for every new process */
+	nla_for_each_nested(pos, entries, rem) {
+		err = tf_entry_parse(pos, a, extack);
+		if (err)
+			goto out;
+		if (!tf_entry_find(a->nr))
+			fresh++;
+	}
+	if (tf_nr_accounts + fresh > ledger_max) {
+		tf_overflows++;
+		NL_SET_ERR_MSG(extack, "ledger table full (ledger_max)");
+		err = -ENOSPC;
+		goto out;
+	}
+	/* pass 2: apply */
+	nla_for_each_nested(pos, entries, rem) {
+		struct tf_group *g;
+		struct tf_entry *e;
+		u64 green;
+		int i;
+
+		tf_entry_parse(pos, a, NULL);
+		e = tf_entry_find(a->nr);
+		if (!e)
+			e = tf_entry_new(a->nr);
+		if (!e) {
+			err = -ENOMEM;
+			goto out;
+		}
+		green = tf_green_uj(a, green_ppm);
+		tf_account_add(&e->acct, a, green);
+		g = tf_group_of(a->nr);
+		strscpy(e->acct.group, g ? g->name : "", sizeof(e->acct.group));
+		if (g) {
+			for (i = 0; i < TF_MAX_DOMAINS; i++)
+				g->energy_uj[i] += a->energy_uj[i];
+			g->tokens += a->tokens;
+			g->green_uj += green;
+		}
+		/* a process already gone is billed at once: nothing is lost */
+		if (!tf_alive(e))
+			tf_ledger_exit(a->nr);
+	}
+out:
+	kfree(a);
+	return err;
+}
+
+int tf_ledger_init(void)
+{
+	tf_bills = vzalloc(array_size(TF_BILLS_MAX, sizeof(*tf_bills)));
+	return tf_bills ? 0 : -ENOMEM;
+}
+
+void tf_ledger_exit_all(void)
+{
+	struct tf_entry *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, &tf_account_list, node)
+		tf_entry_free(e);
+	vfree(tf_bills);
+	tf_bills = NULL;
+	tf_nr_bills = 0;
+	tf_bill_head = 0;
+}
