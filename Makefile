@@ -47,11 +47,11 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units
 BPF_TESTS := $(B)/tests/bpf/test_sensor
-VM_TOOLS := $(B)/tests/vm/tf-nlraw
+VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench
 TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm \
-	style sparse clean help demo
+	style sparse clean help demo bench-netlink
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -118,6 +118,9 @@ $(B)/tests/unit/test_units: $(B)/tests/unit/test_units.o $(B)/agent/units.o
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
+$(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+
 $(B)/tests/bpf/test_sensor: $(B)/tests/bpf/test_sensor.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
 
@@ -136,6 +139,11 @@ check-vm: module userspace $(VM_TOOLS)
 	$(Q)tests/run.sh vm
 
 export T KDIR VM_KERNEL
+
+# Benchmarks run in the VM (tests/vm/bench/), one boot, figures as ratios
+# against a baseline measured in the same run (docs/benchmarks.md).
+bench-netlink: module userspace $(VM_TOOLS)
+	$(Q)TF_VM_SUITE=bench T=netlink tests/vm/run.sh
 
 # Until the CAISO day exists (make demo issue), the main job shows the thin
 # real slice: the module in Debian's kernel, and tfctl status.

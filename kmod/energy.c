@@ -103,17 +103,20 @@ u32 tf_cap_to_perf_pct(u64 cap_uw, u32 idle_w, u32 max_w)
  * Integral feedback where a real meter measures the package: each sample
  * moves the performance share by half the error, as a share of the
  * package's maximum power. A package whose power grows with performance
- * settles on the cap within a few samples, without overshoot. Returns
- * 1..100 (never 0: the deepest setting still runs).
+ * settles on the cap within a few samples, without overshoot; above the
+ * cap it always steps down, so no rounding leaves it there. Returns 1..100
+ * (never 0: the deepest setting still runs).
  */
 u32 tf_perf_feedback(u32 perf_pct, u64 power_uw, u64 cap_uw, u64 max_uw)
 {
-	s64 err_pct, next;
+	s64 step, next;
 
 	if (!max_uw)
 		return perf_pct;
-	err_pct = div64_s64(((s64)cap_uw - (s64)power_uw) * 100, (s64)max_uw);
-	next = (s64)perf_pct + err_pct / 2;
+	step = div64_s64(((s64)cap_uw - (s64)power_uw) * 100, 2 * (s64)max_uw);
+	if (power_uw > cap_uw && !step)
+		step = -1;
+	next = (s64)perf_pct + step;
 	if (next < 1)
 		return 1;
 	if (next > 100)

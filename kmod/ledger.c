@@ -19,6 +19,7 @@
 #include "group.h"
 #include "ledger.h"
 #include "netlink.h"
+#include "ring.h"
 #include "tokenfactory.h"
 
 static unsigned int ledger_max = 4096;
@@ -40,9 +41,8 @@ static LIST_HEAD(tf_account_list);
 static unsigned int tf_nr_accounts;
 static u64 tf_overflows;
 
-static struct tf_account *tf_bills;	/* ring of TF_BILLS_MAX */
-static unsigned int tf_bill_head, tf_nr_bills;
-static u64 tf_bill_drops;
+static struct tf_account *tf_bills;	/* TF_BILLS_MAX slots */
+static struct tf_ring tf_bill_ring = { .size = TF_BILLS_MAX };
 
 static struct tf_entry *tf_entry_find(pid_t nr)
 {
@@ -61,7 +61,7 @@ u64 tf_ledger_overflows(void)
 
 u64 tf_bill_overflows(void)
 {
-	return tf_bill_drops;
+	return tf_bill_ring.dropped;
 }
 
 const struct tf_account *tf_ledger_at(unsigned long pos)
@@ -76,23 +76,17 @@ const struct tf_account *tf_ledger_at(unsigned long pos)
 
 const struct tf_account *tf_bill_at(unsigned long pos)
 {
-	if (pos >= tf_nr_bills)
+	if (pos >= tf_bill_ring.count)
 		return NULL;
-	return &tf_bills[(tf_bill_head + TF_BILLS_MAX - tf_nr_bills + pos) %
-			 TF_BILLS_MAX];
+	return &tf_bills[tf_ring_slot(&tf_bill_ring, pos)];
 }
 
 static void tf_bill(const struct tf_account *a)
 {
-	struct tf_account *b = &tf_bills[tf_bill_head];
+	struct tf_account *b = &tf_bills[tf_ring_push(&tf_bill_ring)];
 
 	*b = *a;
 	b->exit_ns = ktime_get_real_ns();
-	tf_bill_head = (tf_bill_head + 1) % TF_BILLS_MAX;
-	if (tf_nr_bills < TF_BILLS_MAX)
-		tf_nr_bills++;
-	else
-		tf_bill_drops++;
 	tf_nl_notify_bill(b);
 }
 
@@ -304,6 +298,7 @@ void tf_ledger_exit_all(void)
 		tf_entry_free(e);
 	vfree(tf_bills);
 	tf_bills = NULL;
-	tf_nr_bills = 0;
-	tf_bill_head = 0;
+	tf_bill_ring.count = 0;
+	tf_bill_ring.head = 0;
+	tf_bill_ring.dropped = 0;
 }

@@ -3,7 +3,10 @@
 #include <stdint.h>
 #include "tf_test.h"
 
+#include <errno.h>
+
 #include "energy.h"
+#include "ring.h"
 
 static void test_esu_decoding(void **state)
 {
@@ -75,6 +78,116 @@ static void test_wrap_at_max_power(void **state)
 	assert_int_equal(tf_rapl_period_ms(16, 0), tf_rapl_period_ms(16, 1));
 }
 
+static void test_estimate(void **state)
+{
+	const uint64_t s = 1000000000ULL;
+
+	(void)state;
+	/* 10 W idle, 65 W busy, 2 CPUs, one second */
+	assert_int_equal(tf_estimate_nj(10, 65, 0, 2, s), 10 * s);
+	assert_int_equal(tf_estimate_nj(10, 65, 2 * s, 2, s), 65 * s);
+	assert_int_equal(tf_estimate_nj(10, 65, s, 2, s), 37500000000ULL);
+	/* busy time beyond what the CPUs had is clamped, not extrapolated */
+	assert_int_equal(tf_estimate_nj(10, 65, 5 * s, 2, s), 65 * s);
+	assert_int_equal(tf_estimate_nj(10, 65, s, 0, s), 0);
+	/* a model whose max is below idle spends idle power only */
+	assert_int_equal(tf_estimate_nj(10, 5, s, 1, s), 10 * s);
+}
+
+static void test_power(void **state)
+{
+	(void)state;
+	assert_int_equal(tf_power_uw(1000000, 1000000000), 1000000);
+	assert_int_equal(tf_power_uw(5000, 100000000), 50000);
+	assert_int_equal(tf_power_uw(5, 0), 0);
+}
+
+static void test_push_check(void **state)
+{
+	const uint64_t s = 1000000000ULL, w700 = 700000000ULL;
+
+	(void)state;
+	assert_int_equal(tf_push_check(100, 99, s, w700), -ERANGE);
+	assert_int_equal(tf_push_check(100, 100, s, w700), 0);
+	/* 700 W for 1 s is 700 J: accepted, with 10 % and 1 J of slack */
+	assert_int_equal(tf_push_check(0, 700000000, s, w700), 0);
+	assert_int_equal(tf_push_check(0, 771000000, s, w700), 0);
+	assert_int_equal(tf_push_check(0, 771000001, s, w700), -E2BIG);
+	assert_int_equal(tf_push_check(0, 100000000000ULL, s, w700), -E2BIG);
+}
+
+static void test_cap_map(void **state)
+{
+	(void)state;
+	/* 10 W idle, 65 W busy */
+	assert_int_equal(tf_cap_to_perf_pct(0, 10, 65), 100);
+	assert_int_equal(tf_cap_to_perf_pct(65000000, 10, 65), 100);
+	assert_int_equal(tf_cap_to_perf_pct(10000000, 10, 65), 0);
+	assert_int_equal(tf_cap_to_perf_pct(5000000, 10, 65), 0);
+	assert_int_equal(tf_cap_to_perf_pct(37500000, 10, 65), 50);
+	assert_int_equal(tf_cap_to_perf_pct(32500000, 10, 65), 40);
+}
+
+/* A package whose power follows performance settles on the cap. */
+static void test_feedback_converges(void **state)
+{
+	const uint64_t idle = 20000000, max = 200000000;
+	static const uint64_t caps[] = { 150000000, 80000000, 30000000 };
+	size_t c;
+
+	(void)state;
+	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		uint32_t perf = 100;
+		uint64_t power = max;
+		int i;
+
+		for (i = 0; i < 20; i++) {
+			perf = tf_perf_feedback(perf, power, caps[c], max);
+			assert_true(perf >= 1 && perf <= 100);
+			power = idle + (max - idle) * perf / 100;
+		}
+		print_message("cap %lu W: settles at %lu W, perf %u%%\n",
+			      (unsigned long)(caps[c] / 1000000),
+			      (unsigned long)(power / 1000000), perf);
+		/* never above the cap, and within 2 % of the maximum below it */
+		assert_true(power <= caps[c]);
+		assert_true(power + max / 50 >= caps[c]);
+	}
+	/* below what the deepest setting reaches: perf bottoms out at 1 */
+	assert_int_equal(tf_perf_feedback(1, idle, 1000000, max), 1);
+	/* no cap pressure: back to 100 */
+	assert_int_equal(tf_perf_feedback(99, idle, max, max), 100);
+}
+
+static void test_coarse(void **state)
+{
+	(void)state;
+	assert_int_equal(tf_coarse_uj(0), 0);
+	assert_int_equal(tf_coarse_uj(999999), 0);
+	assert_int_equal(tf_coarse_uj(1000000), 1000000);
+	assert_int_equal(tf_coarse_uj(123456789), 123000000);
+}
+
+/* The recent-exits table: keeps the newest, counts the dropped. */
+static void test_ring_overflow(void **state)
+{
+	struct tf_ring r = { .size = 4 };
+	unsigned int data[4], i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		data[tf_ring_push(&r)] = i;
+	assert_int_equal(r.count, 3);
+	assert_int_equal(r.dropped, 0);
+	assert_int_equal(data[tf_ring_slot(&r, 0)], 0);
+	for (i = 3; i < 10; i++)
+		data[tf_ring_push(&r)] = i;
+	assert_int_equal(r.count, 4);
+	assert_int_equal(r.dropped, 6);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(data[tf_ring_slot(&r, i)], 6 + i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -83,6 +196,13 @@ int main(void)
 		cmocka_unit_test(test_units_to_uj),
 		cmocka_unit_test(test_wrap_delta),
 		cmocka_unit_test(test_wrap_at_max_power),
+		cmocka_unit_test(test_estimate),
+		cmocka_unit_test(test_power),
+		cmocka_unit_test(test_push_check),
+		cmocka_unit_test(test_cap_map),
+		cmocka_unit_test(test_feedback_converges),
+		cmocka_unit_test(test_coarse),
+		cmocka_unit_test(test_ring_overflow),
 	};
 
 	return TF_RUN_TESTS("energy", tests);

@@ -8,7 +8,8 @@
 #
 # Environment: KDIR (headers the module was built with), T (only tests whose
 # name contains T), TF_VM_ACCEL (tcg|kvm|auto, default auto: KVM only if a
-# quick probe boots), TF_VM_TIMEOUT (s, default 600), TF_VM_KEEP=1 keeps the
+# quick probe boots), TF_VM_SUITE (tests, the default, or bench: the
+# directory under tests/vm/ whose scripts run), TF_VM_TIMEOUT (s, default 600), TF_VM_KEEP=1 keeps the
 # work directory.
 set -euo pipefail
 
@@ -66,9 +67,10 @@ add_suite() {
 	copy_exe "$B/tfctl" /usr/bin/tfctl
 	copy_exe "$B/tokenfactoryd" /usr/sbin/tokenfactoryd
 	copy_exe "$B/tests/vm/tf-nlraw" /usr/bin/tf-nlraw
+	copy_exe "$B/tests/bench/tf-nlbench" /usr/bin/tf-nlbench
 	copy_exe "$(command -v jq)" /usr/bin/jq
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"
-	install -m 0644 "$top"/tests/vm/tests/[0-9]*.sh "$root/tests/"
+	install -m 0644 "$top"/tests/vm/"${TF_VM_SUITE:-tests}"/[0-9]*.sh "$root/tests/"
 }
 
 qemu() {	# accel initramfs console result append timeout
