@@ -98,3 +98,65 @@ u32 tf_cap_to_perf_pct(u64 cap_uw, u32 idle_w, u32 max_w)
 		return 0;
 	return div64_u64((cap_uw - idle_uw) * 100, max_uw - idle_uw);
 }
+
+/*
+ * The CPU levers' map from a performance share (percent of full) to
+ * settings. With a cpufreq driver, f_min and f_max are the policy's
+ * cpuinfo.min_freq and cpuinfo.max_freq (kHz), and r = 100 * f_min / f_max
+ * is the share the CPU still delivers at its lowest frequency.
+ *
+ *   perf >= r:  frequency only, the maximum frequency is capped at
+ *               f_min + perf% of (f_max - f_min); no idle injection.
+ *   perf <  r:  frequency cannot go lower: it is capped at f_min and idle
+ *               injection removes the rest, run share = perf / r (rounded
+ *               down, so the result never exceeds perf), idle = 100 - run.
+ *   no cpufreq: idle injection only, idle share = 100 - perf.
+ *
+ * 100 releases both levers. The idle share returned here is what the
+ * target needs; the caller caps it at TF_IDLE_MAX_PCT.
+ */
+u32 tf_perf_to_freq_khz(u32 perf_pct, u32 min_khz, u32 max_khz)
+{
+	if (perf_pct >= 100 || max_khz <= min_khz)
+		return max_khz;
+	if ((u64)perf_pct * max_khz < (u64)min_khz * 100)
+		return min_khz;
+	return min_khz + (u32)div_u64((u64)(max_khz - min_khz) * perf_pct, 100);
+}
+
+u32 tf_perf_to_idle_pct(u32 perf_pct, u32 min_khz, u32 max_khz)
+{
+	u32 run_pct;
+
+	if (perf_pct >= 100)
+		return 0;
+	if (!max_khz)
+		return 100 - perf_pct;
+	if ((u64)perf_pct * max_khz >= (u64)min_khz * 100)
+		return 0;
+	/* perf < r = 100 * min / max: run = 100 * perf / r = perf * max / min */
+	run_pct = (u32)div_u64((u64)perf_pct * max_khz, min_khz);
+	return 100 - run_pct;
+}
+
+/* The idle part of one injection period. */
+u64 tf_idle_ns(u32 idle_pct, u64 period_ns)
+{
+	if (idle_pct > 100)
+		idle_pct = 100;
+	return div_u64(period_ns * idle_pct, 100);
+}
+
+/*
+ * The start of the next injection period strictly after now_ns. Periods
+ * are aligned on multiples of period_ns of CLOCK_MONOTONIC, so the CPUs of
+ * a package are idle at the same time (the package can reach its deep idle
+ * states, as with the kernel's idle_inject, which wakes all of them from one
+ * timer).
+ */
+u64 tf_idle_next_start(u64 now_ns, u64 period_ns)
+{
+	if (!period_ns)
+		return now_ns + 1;
+	return (div64_u64(now_ns, period_ns) + 1) * period_ns;
+}
