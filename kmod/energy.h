@@ -63,5 +63,8 @@ u32 tf_perf_to_freq_khz(u32 perf_pct, u32 min_khz, u32 max_khz);
 u32 tf_perf_to_idle_pct(u32 perf_pct, u32 min_khz, u32 max_khz);
 u64 tf_idle_ns(u32 idle_pct, u64 period_ns);
 u64 tf_idle_next_start(u64 now_ns, u64 period_ns);
+u64 tf_idle_due_ns(u64 due_ns, u64 now_ns, u64 period_ns);
+u64 tf_idle_request_ns(u64 share_ns, u64 debt_ns);
+u64 tf_idle_debt_ns(u64 debt_ns, u64 share_ns, u64 actual_ns, u64 period_ns);
 
 #endif /* _TF_ENERGY_H */

@@ -146,6 +146,56 @@ static void test_idle_next_start(void **state)
 	assert_int_equal(tf_idle_next_start(5, 0), 6);
 }
 
+static void test_idle_due(void **state)
+{
+	const uint64_t T = TF_IDLE_PERIOD_NS;
+
+	(void)state;
+	/* the first part: the next boundary */
+	assert_int_equal(tf_idle_due_ns(0, 5 * T + 1, T), 6 * T);
+	/* in time: as planned */
+	assert_int_equal(tf_idle_due_ns(6 * T, 5 * T + 1, T), 6 * T);
+	/* late, by less than a period: still due, at once */
+	assert_int_equal(tf_idle_due_ns(6 * T, 6 * T + T / 2, T), 6 * T);
+	/* a period or more behind: back to the grid */
+	assert_int_equal(tf_idle_due_ns(6 * T, 7 * T, T), 8 * T);
+	assert_int_equal(tf_idle_due_ns(6 * T, 9 * T + 3, T), 10 * T);
+}
+
+/*
+ * A CPU that overshoots every idle part by the same latency injects its
+ * share exactly on average, from the second period on.
+ */
+static void test_idle_compensation(void **state)
+{
+	static const uint64_t lat[] = { 0, 50000, 550000, 3000000 };
+	const uint64_t share = 10000000, period = TF_IDLE_PERIOD_NS;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lat) / sizeof(lat[0]); i++) {
+		uint64_t debt = 0, total = 0, req, actual;
+		int k;
+
+		for (k = 0; k < 100; k++) {
+			req = tf_idle_request_ns(share, debt);
+			assert_true(req <= share && req >= share / 2);
+			actual = req + lat[i];
+			if (k)
+				total += actual;
+			debt = tf_idle_debt_ns(debt, share, actual, period);
+		}
+		assert_int_equal(total, 99 * share);
+	}
+	/* a latency beyond half the share: the floor holds, debt stays bounded */
+	assert_int_equal(tf_idle_request_ns(share, 9000000), share / 2);
+	assert_int_equal(tf_idle_debt_ns(period, share, share / 2 + 30000000, period),
+			 period);
+	/* a part that came out short pays the debt back, never below 0 */
+	assert_int_equal(tf_idle_debt_ns(2000000, share, 9000000, period), 1000000);
+	assert_int_equal(tf_idle_debt_ns(0, share, 5000000, period), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +208,8 @@ int main(void)
 		cmocka_unit_test(test_perf_to_idle),
 		cmocka_unit_test(test_idle_period),
 		cmocka_unit_test(test_idle_next_start),
+		cmocka_unit_test(test_idle_compensation),
+		cmocka_unit_test(test_idle_due),
 	};
 
 	return TF_RUN_TESTS("energy", tests);
