@@ -7,6 +7,7 @@
 #include <linux/timekeeping.h>
 #include <net/genetlink.h>
 
+#include "lever.h"
 #include "meter.h"
 #include "netlink.h"
 #include "tokenfactory.h"
@@ -26,13 +27,18 @@ static int __init tf_init(void)
 	ret = tf_meter_init();
 	if (ret)
 		return ret;
-	ret = tf_netlink_init();
+	ret = tf_lever_init();
 	if (ret)
 		goto err_meter;
+	ret = tf_netlink_init();
+	if (ret)
+		goto err_lever;
 	pr_info("version %s loaded, %u meter(s)\n", TF_VERSION,
 		tf_meter_count());
 	return 0;
 
+err_lever:
+	tf_lever_exit();
 err_meter:
 	tf_meter_exit();
 	return ret;
@@ -41,6 +47,7 @@ err_meter:
 static void __exit tf_exit(void)
 {
 	tf_netlink_exit();
+	tf_lever_exit();
 	tf_meter_exit();
 	pr_info("unloaded\n");
 }
