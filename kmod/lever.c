@@ -18,16 +18,19 @@
  * delivers more than the target. Debian's 6.1 has no CONFIG_IDLE_INJECT, so
  * this file carries its own threads, built the way idle_inject builds them:
  * smpboot per-CPU threads (one "tf_idle/N" per CPU, created on the first
- * limit, kept until unload), SCHED_FIFO, each looping: sleep until the next
- * period boundary, then play_idle_precise() for the idle part. Boundaries
- * are multiples of the period on CLOCK_MONOTONIC, so all CPUs of the
- * package idle at once (the package can reach its deep idle states).
+ * limit, kept until unload), SCHED_FIFO, each looping: sleep until its idle
+ * part is due, then play_idle_precise() for it, less what earlier parts
+ * overshot (tf_idle_request_ns). Parts are due on multiples of the period
+ * of CLOCK_MONOTONIC, so all CPUs of the package idle at once (the package
+ * can reach its deep idle states), as idle_inject's single timer does.
  *
- * Period: 20 ms. Long enough that the two context switches and the timer of
- * each period cost well under 1 % (tens of µs even under QEMU's TCG) and
- * that the shortest idle part (2 ms at 10 %) exceeds the target residency of
- * package C-states; short enough that a task never waits more than 18 ms
- * and that RAPL (PL1 windows near 1 s) and thermal masses see a steady mean.
+ * Period: 20 ms. Long enough that the wakeup, two context switches and the
+ * timer of each period cost little (microseconds on hardware; 1 to 2 % under
+ * QEMU's TCG, which is why the VM test's shares come out a point low) and
+ * that the shortest idle part (2 ms at 10 %) exceeds the target residency
+ * of package C-states; short enough that a task never waits more than
+ * 18 ms and that RAPL (PL1 windows near 1 s) and thermal masses see a
+ * steady mean.
  *
  * At most 90 % idle (TF_IDLE_MAX_PCT): play_idle_precise() keeps its CPU
  * from running any task, interrupts aside, for the whole idle part, so a
@@ -134,7 +137,7 @@ static int tf_idle_should_run(unsigned int cpu)
  */
 static void tf_idle_fn(unsigned int cpu)
 {
-	struct tf_idle_cpu *c = this_cpu_ptr(&tf_idle_cpus);
+	struct tf_idle_cpu *c = per_cpu_ptr(&tf_idle_cpus, cpu);
 	u64 now = ktime_get_ns(), share;
 	ktime_t expires;
 
@@ -181,7 +184,7 @@ static void tf_idle_refresh(unsigned int cpu)
  */
 static void tf_idle_park(unsigned int cpu)
 {
-	struct tf_idle_cpu *c = this_cpu_ptr(&tf_idle_cpus);
+	struct tf_idle_cpu *c = per_cpu_ptr(&tf_idle_cpus, cpu);
 
 	c->debt_ns = 0;
 	c->due_ns = 0;
