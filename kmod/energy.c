@@ -123,3 +123,104 @@ u32 tf_perf_feedback(u32 perf_pct, u64 power_uw, u64 cap_uw, u64 max_uw)
 		return 100;
 	return next;
 }
+
+/*
+ * The CPU levers' map from a performance share (percent of full) to
+ * settings. With a cpufreq driver, f_min and f_max are the policy's
+ * cpuinfo.min_freq and cpuinfo.max_freq (kHz), and r = 100 * f_min / f_max
+ * is the share the CPU still delivers at its lowest frequency.
+ *
+ *   perf >= r:  frequency only, the maximum frequency is capped at
+ *               f_min + perf% of (f_max - f_min); no idle injection.
+ *   perf <  r:  frequency cannot go lower: it is capped at f_min and idle
+ *               injection removes the rest, run share = perf / r (rounded
+ *               down, so the result never exceeds perf), idle = 100 - run.
+ *   no cpufreq: idle injection only, idle share = 100 - perf.
+ *
+ * 100 releases both levers. The idle share returned here is what the
+ * target needs; the caller caps it at TF_IDLE_MAX_PCT.
+ */
+u32 tf_perf_to_freq_khz(u32 perf_pct, u32 min_khz, u32 max_khz)
+{
+	if (perf_pct >= 100 || max_khz <= min_khz)
+		return max_khz;
+	if ((u64)perf_pct * max_khz < (u64)min_khz * 100)
+		return min_khz;
+	return min_khz + (u32)div_u64((u64)(max_khz - min_khz) * perf_pct, 100);
+}
+
+u32 tf_perf_to_idle_pct(u32 perf_pct, u32 min_khz, u32 max_khz)
+{
+	u32 run_pct;
+
+	if (perf_pct >= 100)
+		return 0;
+	if (!max_khz)
+		return 100 - perf_pct;
+	if ((u64)perf_pct * max_khz >= (u64)min_khz * 100)
+		return 0;
+	/* perf < r = 100 * min / max: run = 100 * perf / r = perf * max / min */
+	run_pct = (u32)div_u64((u64)perf_pct * max_khz, min_khz);
+	return 100 - run_pct;
+}
+
+/* The idle part of one injection period. */
+u64 tf_idle_ns(u32 idle_pct, u64 period_ns)
+{
+	if (idle_pct > 100)
+		idle_pct = 100;
+	return div_u64(period_ns * idle_pct, 100);
+}
+
+/*
+ * The start of the next injection period strictly after now_ns. Periods
+ * are aligned on multiples of period_ns of CLOCK_MONOTONIC, so the CPUs of
+ * a package are idle at the same time (the package can reach its deep idle
+ * states, as with the kernel's idle_inject, which wakes all of them from one
+ * timer).
+ */
+u64 tf_idle_next_start(u64 now_ns, u64 period_ns)
+{
+	if (!period_ns)
+		return now_ns + 1;
+	return (div64_u64(now_ns, period_ns) + 1) * period_ns;
+}
+
+/*
+ * When the next idle part is due, given when the last one was (due_ns, 0
+ * for none): one period after it, even if that is already past, so that a
+ * late part does not cost the mean; the next boundary when there was none
+ * or the thread fell more than a period behind.
+ */
+u64 tf_idle_due_ns(u64 due_ns, u64 now_ns, u64 period_ns)
+{
+	if (!due_ns || now_ns >= due_ns + period_ns)
+		return tf_idle_next_start(now_ns, period_ns);
+	return due_ns;
+}
+
+/*
+ * An idle part ends when its timer's interrupt wakes the CPU, always late:
+ * by the exit latency of the idle state on hardware, by about 0.5 ms in a
+ * QEMU TCG guest (5 % of a 10 ms part). Each CPU keeps a debt, the idle it
+ * injected beyond its share, and asks the next part for that much less, so
+ * that the mean idle per period is the share. The request never drops
+ * below half the share, and the debt is bounded by one period so that one
+ * long stall does not thin the injection for long.
+ */
+u64 tf_idle_request_ns(u64 share_ns, u64 debt_ns)
+{
+	if (debt_ns >= share_ns / 2)
+		return share_ns - share_ns / 2;
+	return share_ns - debt_ns;
+}
+
+/* The debt after a part that lasted actual_ns, for a share of share_ns. */
+u64 tf_idle_debt_ns(u64 debt_ns, u64 share_ns, u64 actual_ns, u64 period_ns)
+{
+	debt_ns += actual_ns;
+	if (debt_ns <= share_ns)
+		return 0;
+	debt_ns -= share_ns;
+	return debt_ns < period_ns ? debt_ns : period_ns;
+}

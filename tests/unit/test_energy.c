@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* RAPL unit decoding and wrap arithmetic of kmod/energy.c, built for userspace. */
+/* kmod/energy.c built for userspace: RAPL units, wraps, the CPU levers' maps. */
 #include <stdint.h>
 #include "tf_test.h"
 
@@ -188,6 +188,127 @@ static void test_ring_overflow(void **state)
 		assert_int_equal(data[tf_ring_slot(&r, i)], 6 + i);
 }
 
+/* The documented perf -> maximum frequency map (kmod/energy.c). */
+static void test_perf_to_freq(void **state)
+{
+	(void)state;
+	/* 800 MHz .. 4 GHz: r = 20 % */
+	assert_int_equal(tf_perf_to_freq_khz(100, 800000, 4000000), 4000000);
+	assert_int_equal(tf_perf_to_freq_khz(150, 800000, 4000000), 4000000);
+	assert_int_equal(tf_perf_to_freq_khz(50, 800000, 4000000), 2400000);
+	assert_int_equal(tf_perf_to_freq_khz(20, 800000, 4000000), 1440000);
+	/* below r the frequency stays at its floor */
+	assert_int_equal(tf_perf_to_freq_khz(19, 800000, 4000000), 800000);
+	assert_int_equal(tf_perf_to_freq_khz(0, 800000, 4000000), 800000);
+	/* a policy with one frequency */
+	assert_int_equal(tf_perf_to_freq_khz(30, 2000000, 2000000), 2000000);
+	/* monotonic */
+	for (uint32_t p = 1; p <= 100; p++)
+		assert_true(tf_perf_to_freq_khz(p, 800000, 4000000) >=
+			    tf_perf_to_freq_khz(p - 1, 800000, 4000000));
+}
+
+static void test_perf_to_idle(void **state)
+{
+	(void)state;
+	/* no cpufreq: idle = 100 - perf */
+	assert_int_equal(tf_perf_to_idle_pct(100, 0, 0), 0);
+	assert_int_equal(tf_perf_to_idle_pct(50, 0, 0), 50);
+	assert_int_equal(tf_perf_to_idle_pct(25, 0, 0), 75);
+	assert_int_equal(tf_perf_to_idle_pct(0, 0, 0), 100);
+	/* frequency alone down to r = 20 % */
+	assert_int_equal(tf_perf_to_idle_pct(20, 800000, 4000000), 0);
+	assert_int_equal(tf_perf_to_idle_pct(60, 800000, 4000000), 0);
+	/* below: run = perf / r */
+	assert_int_equal(tf_perf_to_idle_pct(10, 800000, 4000000), 50);
+	assert_int_equal(tf_perf_to_idle_pct(5, 800000, 4000000), 75);
+	assert_int_equal(tf_perf_to_idle_pct(0, 800000, 4000000), 100);
+	/* a driver that reports no minimum: frequency covers everything */
+	assert_int_equal(tf_perf_to_idle_pct(0, 0, 4000000), 0);
+	/* the delivered share, min/max * run, never exceeds the target */
+	for (uint32_t p = 0; p < 100; p++) {
+		uint32_t run = 100 - tf_perf_to_idle_pct(p, 1200000, 3700000);
+
+		if (run < 100)
+			assert_true((uint64_t)run * 1200000 <= (uint64_t)p * 3700000);
+	}
+}
+
+static void test_idle_period(void **state)
+{
+	(void)state;
+	assert_int_equal(tf_idle_ns(50, TF_IDLE_PERIOD_NS), 10000000);
+	assert_int_equal(tf_idle_ns(75, TF_IDLE_PERIOD_NS), 15000000);
+	assert_int_equal(tf_idle_ns(TF_IDLE_MAX_PCT, TF_IDLE_PERIOD_NS), 18000000);
+	assert_int_equal(tf_idle_ns(0, TF_IDLE_PERIOD_NS), 0);
+	assert_int_equal(tf_idle_ns(250, TF_IDLE_PERIOD_NS), TF_IDLE_PERIOD_NS);
+	/* the smallest run part at the deepest setting is 2 ms */
+	assert_int_equal(TF_IDLE_PERIOD_NS - tf_idle_ns(TF_IDLE_MAX_PCT, TF_IDLE_PERIOD_NS),
+			 2000000);
+}
+
+static void test_idle_next_start(void **state)
+{
+	(void)state;
+	assert_int_equal(tf_idle_next_start(0, 20), 20);
+	assert_int_equal(tf_idle_next_start(19, 20), 20);
+	/* on a boundary: the next one, never now */
+	assert_int_equal(tf_idle_next_start(20, 20), 40);
+	assert_int_equal(tf_idle_next_start(1234567890123ULL, TF_IDLE_PERIOD_NS),
+			 1234580000000ULL);
+	assert_int_equal(tf_idle_next_start(5, 0), 6);
+}
+
+static void test_idle_due(void **state)
+{
+	const uint64_t T = TF_IDLE_PERIOD_NS;
+
+	(void)state;
+	/* the first part: the next boundary */
+	assert_int_equal(tf_idle_due_ns(0, 5 * T + 1, T), 6 * T);
+	/* in time: as planned */
+	assert_int_equal(tf_idle_due_ns(6 * T, 5 * T + 1, T), 6 * T);
+	/* late, by less than a period: still due, at once */
+	assert_int_equal(tf_idle_due_ns(6 * T, 6 * T + T / 2, T), 6 * T);
+	/* a period or more behind: back to the grid */
+	assert_int_equal(tf_idle_due_ns(6 * T, 7 * T, T), 8 * T);
+	assert_int_equal(tf_idle_due_ns(6 * T, 9 * T + 3, T), 10 * T);
+}
+
+/*
+ * A CPU that overshoots every idle part by the same latency injects its
+ * share exactly on average, from the second period on.
+ */
+static void test_idle_compensation(void **state)
+{
+	static const uint64_t lat[] = { 0, 50000, 550000, 3000000 };
+	const uint64_t share = 10000000, period = TF_IDLE_PERIOD_NS;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lat) / sizeof(lat[0]); i++) {
+		uint64_t debt = 0, total = 0, req, actual;
+		int k;
+
+		for (k = 0; k < 100; k++) {
+			req = tf_idle_request_ns(share, debt);
+			assert_true(req <= share && req >= share / 2);
+			actual = req + lat[i];
+			if (k)
+				total += actual;
+			debt = tf_idle_debt_ns(debt, share, actual, period);
+		}
+		assert_int_equal(total, 99 * share);
+	}
+	/* a latency beyond half the share: the floor holds, debt stays bounded */
+	assert_int_equal(tf_idle_request_ns(share, 9000000), share / 2);
+	assert_int_equal(tf_idle_debt_ns(period, share, share / 2 + 30000000, period),
+			 period);
+	/* a part that came out short pays the debt back, never below 0 */
+	assert_int_equal(tf_idle_debt_ns(2000000, share, 9000000, period), 1000000);
+	assert_int_equal(tf_idle_debt_ns(0, share, 5000000, period), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +324,12 @@ int main(void)
 		cmocka_unit_test(test_feedback_converges),
 		cmocka_unit_test(test_coarse),
 		cmocka_unit_test(test_ring_overflow),
+		cmocka_unit_test(test_perf_to_freq),
+		cmocka_unit_test(test_perf_to_idle),
+		cmocka_unit_test(test_idle_period),
+		cmocka_unit_test(test_idle_next_start),
+		cmocka_unit_test(test_idle_compensation),
+		cmocka_unit_test(test_idle_due),
 	};
 
 	return TF_RUN_TESTS("energy", tests);
