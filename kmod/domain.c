@@ -186,9 +186,14 @@ static void tf_apply_package(struct tf_domain *d)
 		d->cap_state = TF_CAP_ENFORCED;
 }
 
+/* In fail-safe the lower of the two caps holds: the fail-safe never lifts one. */
 static u64 tf_effective_cap(const struct tf_domain *d, bool failsafe)
 {
-	return failsafe && d->failsafe_cap_uw ? d->failsafe_cap_uw : d->cap_uw;
+	if (!failsafe || !d->failsafe_cap_uw)
+		return d->cap_uw;
+	if (!d->cap_uw)
+		return d->failsafe_cap_uw;
+	return min(d->cap_uw, d->failsafe_cap_uw);
 }
 
 /* The host holds when every package it leans on holds. */

@@ -38,3 +38,26 @@ dom() {
 has_event() {
 	jq -s -e "any(.[]; $2)" "$1" >/dev/null
 }
+
+# mon_start FILE [tfctl options]: a tfctl monitor writing to FILE, returned
+# once it demonstrably receives events (a busy host can take its time to
+# subscribe). It pings with a throw-away group; mon_stop ends it.
+mon_start() {
+	local file=$1 n=0
+	shift
+	tfctl "$@" monitor > "$file" &
+	mon_pid=$!
+	while [ ! -s "$file" ]; do
+		[ $n -lt 100 ] || die "monitor never received an event"
+		tfctl group add mon-ping tier background
+		tfctl group del mon-ping
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+mon_stop() {
+	sleep 0.3
+	kill "$mon_pid" 2>/dev/null || true
+	wait "$mon_pid" 2>/dev/null || true
+}

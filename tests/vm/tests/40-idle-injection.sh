@@ -91,7 +91,8 @@ measure() {
 }
 
 trap stop_loops EXIT
-reload est_idle_watts=$IDLE_W est_max_watts=$MAX_W
+# failsafe_pct=100: no agent here, and the fail-safe cap must not interfere
+reload est_idle_watts=$IDLE_W est_max_watts=$MAX_W failsafe_pct=100
 start_loops
 sleep 1
 # For reference: the first seconds after boot still carry the kernel's own

@@ -10,9 +10,7 @@ jcheck "$j" '.failsafe == true and .agent_pid == 0'
 # fail-safe caps are in force before any agent: 50 % of the package's 65 W
 expect_eq "effective cap in fail-safe" "$(dom package-0 effective_cap_uw)" 32500000
 
-tfctl -j monitor count 20 > /tmp/events &
-mon=$!
-sleep 0.3
+mon_start /tmp/events -j
 tfctl domain set package-0 cap 50W
 for i in 1 2 3 4 5; do
 	tfctl heartbeat
@@ -25,7 +23,7 @@ sleep 1.5
 j=$(tfctl -j status)
 jcheck "$j" '.failsafe == true and .failsafe_count == 1'
 expect_eq "fail-safe cap back" "$(dom package-0 effective_cap_uw)" 32500000
-kill $mon 2>/dev/null || true
+mon_stop
 cat /tmp/events
 on=$(jq -c 'select(.event == "failsafe" and .failsafe == true)' /tmp/events | tail -n 1)
 [ -n "$on" ] || die "no fail-safe event"

@@ -17,8 +17,11 @@ u=$(echo "$j" | jq '.domains[1].energy_uj')
 as_nobody tfctl status >/dev/null
 as_nobody tfctl signal >/dev/null
 
+tfctl group add g1 tier batch
 for cmd in "domain set package-0 cap 10W" "signal set surplus 1W ttl 1s" \
-	   "heartbeat" "domain push gpu-5 energy 1J max 100W"; do
+	   "heartbeat" "domain push gpu-5 energy 1J max 100W" \
+	   "group add g2 tier batch" "group set g1 tier interactive" \
+	   "group del g1" "member add g1 pid 1" "ledger push 1 tokens 1"; do
 	set +e
 	out=$(as_nobody tfctl $cmd 2>&1); rc=$?
 	set -e
@@ -26,3 +29,6 @@ for cmd in "domain set package-0 cap 10W" "signal set surplus 1W ttl 1s" \
 	echo "$out" | grep -q 'Operation not permitted' || die "$cmd as nobody: $out"
 done
 expect_eq "cap untouched" "$(dom package-0 cap_uw)" 0
+jcheck "$(as_nobody tfctl -j group)" '[.groups[] | {name, tier}] == [{"name": "g1", "tier": "batch"}]'
+as_nobody tfctl ledger > /dev/null
+as_nobody tfctl ledger bills > /dev/null

@@ -13,8 +13,7 @@ fails() {	# fails WANT_TEXT CMD...: tfctl must exit 1 and say WANT_TEXT
 	echo "refused as expected: $* -> $(echo "$out" | head -n 1)"
 }
 
-tfctl monitor > /tmp/mon.txt &
-tfctl -j monitor > /tmp/mon.json &
+mon_start /tmp/mon.json -j
 
 tfctl group add batch1 tier batch
 tfctl group add chat tier interactive
@@ -89,9 +88,7 @@ jcheck "$j" '(.bills | length) == 256 and .overflows == 6'
 jcheck "$j" '.bills[-1].pid == 3000259'
 
 tfctl group del chat
-sleep 0.3
-kill %1 %2 2>/dev/null || true
-cat /tmp/mon.txt
+mon_stop
 
 has_event /tmp/mon.json '.event == "bill" and .pid == '$p1 || die "no bill event"
 has_event /tmp/mon.json '.event == "group" and .name == "chat" and .deleted' || die "no deletion event"
