@@ -21,6 +21,7 @@
 #include "lever.h"
 #include "meter.h"
 #include "netlink.h"
+#include "powercap.h"
 #include "signal.h"
 #include "tokenfactory.h"
 
@@ -66,6 +67,8 @@ static struct tf_domain *tf_domain_add(const char *name,
 	if (type == TF_DOMAIN_PACKAGE || type == TF_DOMAIN_GPU)
 		d->failsafe_cap_uw = div_u64(max_power_uw * failsafe_pct, 100);
 	tf_generation_bump();
+	/* queues its zone's registration: a no-op until powercap is up */
+	tf_powercap_add_domain(d);
 	return d;
 }
 
@@ -97,6 +100,12 @@ u64 tf_domain_energy_for(const struct tf_domain *d, bool privileged)
 u64 tf_domain_power_for(const struct tf_domain *d, bool privileged)
 {
 	return privileged ? d->power_uw : d->coarse_power_uw;
+}
+
+/* The sampling period, ms; fixed once the module is loaded. */
+unsigned int tf_domain_period_ms(void)
+{
+	return tf_period_ms;
 }
 
 u64 tf_domain_push_rejects(void)

@@ -66,6 +66,7 @@ void tf_domain_set_caps(struct tf_domain *d, const u64 *cap_uw,
 int tf_domain_push(const char *name, u64 energy_uj, const u64 *power_uw,
 		   const u64 *max_power_uw, struct netlink_ext_ack *extack);
 u64 tf_domain_push_rejects(void);
+unsigned int tf_domain_period_ms(void);
 void tf_domain_apply_caps(void);
 
 #endif /* _TF_DOMAIN_H */

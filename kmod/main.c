@@ -14,6 +14,7 @@
 #include "lever.h"
 #include "meter.h"
 #include "netlink.h"
+#include "powercap.h"
 #include "tokenfactory.h"
 
 /* the module's state lock: see tokenfactory.h */
@@ -61,10 +62,15 @@ static int __init tf_init(void)
 	ret = tf_netlink_init();
 	if (ret)
 		goto err_domain;
+	ret = tf_powercap_init();
+	if (ret)
+		goto err_netlink;
 	pr_info("version %s loaded, %u meter(s), fail-safe until an agent speaks\n",
 		TF_VERSION, tf_meter_count());
 	return 0;
 
+err_netlink:
+	tf_netlink_exit();
 err_domain:
 	tf_domain_exit();
 err_ledger:
@@ -77,11 +83,14 @@ err_meter:
 }
 
 /*
- * Netlink first: it waits for requests in flight and stops notifications;
- * then the work items (nothing re-arms them any more), then the levers.
+ * The powercap zones first: their sysfs callbacks read the domains, and
+ * unregistering them waits for the callbacks in flight. Then netlink: it
+ * waits for requests in flight and stops notifications; then the work items
+ * (nothing re-arms them any more), then the levers.
  */
 static void __exit tf_exit(void)
 {
+	tf_powercap_exit();
 	tf_netlink_exit();
 	tf_domain_exit();
 	tf_heartbeat_exit();

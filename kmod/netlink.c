@@ -27,8 +27,11 @@
 static struct genl_family tf_genl_family;
 static bool tf_nl_live;		/* notifications may go out; tf_lock */
 
-/* Names the attribute in the message, and marks it missing for the caller. */
-/* (__tf_info: GENL_REQ_ATTR_CHECK declares an __info of its own) */
+/*
+ * Names the attribute in the message, and marks it missing for the caller.
+ * The local must not be called __info: GENL_REQ_ATTR_CHECK declares its own
+ * __info, which would then be initialised from itself.
+ */
 #define TF_NEED(info, attr) ({						\
 	struct genl_info *__tf_info = (info);				\
 	bool __missing = GENL_REQ_ATTR_CHECK(__tf_info, attr);		\

@@ -12,8 +12,9 @@ PKGS=(
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
-	# VM tests: qemu, a static busybox for the guest's init, cpio for its initramfs
-	qemu-system-x86 busybox-static cpio xz-utils
+	# VM tests: qemu, a static busybox for the guest's init, cpio for its
+	# initramfs; powercap-info reads the module's powercap zones in the guest
+	qemu-system-x86 busybox-static cpio xz-utils powercap-utils
 )
 if [ "${VM_KERNEL:-}" = rt ]; then
 	PKGS+=(linux-headers-rt-amd64)

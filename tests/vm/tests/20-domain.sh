@@ -3,6 +3,7 @@
 # grows, the host is the sum of its parts, caps round-trip.
 . /tests/lib.sh
 
+sleep 0.3	# one sampling period after insmod, at least
 tfctl domain
 j=$(tfctl -j domain)
 jcheck "$j" '[.domains[].name] == ["host", "package-0"]'
@@ -24,14 +25,20 @@ for i in 1 2 3 4 5; do
 done
 [ "$prev" -gt 0 ] || die "no energy metered"
 
-# a busy CPU raises the estimate
-p_idle=$(dom package-0 power_uw)
-( end=$(($(date +%s) + 2)); while [ "$(date +%s)" -lt "$end" ]; do :; done ) &
-sleep 1.5
-p_busy=$(dom package-0 power_uw)
-wait
-echo "estimate: idle $p_idle uW, one CPU busy $p_busy uW"
-[ "$p_busy" -gt $((p_idle + 5000000)) ] || die "busy CPU not seen by the estimate"
+# a busy CPU raises the estimate: energy over two seconds, idle then busy
+# (10 W idle, 65 W busy for 2 CPUs: one busy CPU adds 27.5 W)
+e0=$(dom package-0 energy_uj)
+sleep 2
+e1=$(dom package-0 energy_uj)
+( while :; do :; done ) &
+spin=$!
+sleep 2
+e2=$(dom package-0 energy_uj)
+kill $spin
+idle_j=$(((e1 - e0) / 1000000))
+busy_j=$(((e2 - e1) / 1000000))
+echo "estimate over 2 s: idle $idle_j J, one CPU busy $busy_j J"
+[ "$busy_j" -ge $((idle_j + 20)) ] || die "busy CPU not seen by the estimate"
 
 # caps round-trip; 0 removes
 tfctl domain set package-0 cap 40W failsafe 20W
