@@ -45,7 +45,8 @@ TFD_OBJS := $(B)/agent/tokenfactoryd.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
-	$(B)/tests/unit/test_units
+	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
+	$(B)/tests/unit/test_account
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench
 TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS)
@@ -113,6 +114,12 @@ $(B)/tests/unit/test_print: $(B)/tests/unit/test_print.o $(B)/agent/print.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_units: $(B)/tests/unit/test_units.o $(B)/agent/units.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_attrib: $(B)/tests/unit/test_attrib.o $(B)/agent/attrib.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.o $(B)/agent/attrib.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One tick of accounting: each domain's metered energy delta, split over
+ * the processes by their use of that domain (a package's and its DRAM's by
+ * CPU weight on that package, a GPU's by busy time on that GPU), into ledger
+ * rows. Pure: the agent feeds it from the module, the sensor and NVML.
+ */
+#ifndef TF_ACCOUNT_H
+#define TF_ACCOUNT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tf_nl.h"
+
+#define TF_ACCT_MAX_PKGS 16
+#define TF_ACCT_MAX_GPUS 16
+
+struct tf_dom_tick {
+	uint32_t id;		/* the module's domain id */
+	uint32_t type;		/* enum tf_domain_type */
+	uint32_t index;		/* package or GPU number */
+	uint64_t delta_uj;	/* in: metered this tick */
+	uint64_t rest_uj;	/* out: the idle/system remainder */
+};
+
+struct tf_proc_tick {
+	uint32_t tgid;		/* 0: the idle tasks, part of the remainder */
+	uint64_t cpu[TF_ACCT_MAX_PKGS];	/* weight per package */
+	uint64_t gpu[TF_ACCT_MAX_GPUS];	/* weight per GPU */
+};
+
+/*
+ * Fills rows[i] for procs[i] (rows must have np entries) and each domain's
+ * rest_uj. For every domain: sum of its rows' energy + rest_uj == delta_uj.
+ * The host domain is not split (it is the sum of the others). nd is at most
+ * TF_NL_MAX_ENERGIES, so every row has room for every domain. Returns the
+ * number of rows with any energy, compacted to the front, or -ENOMEM.
+ */
+int tf_account_tick(struct tf_dom_tick *doms, size_t nd,
+		    const struct tf_proc_tick *procs, size_t np,
+		    struct tf_ledger_row *rows);
+
+#endif /* TF_ACCOUNT_H */
