@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "print.h"
 #include "tf_nl.h"
@@ -687,6 +689,205 @@ static int cmd_ledger(int argc, char **argv)
 	return tfctl_usage("ledger { show | bills | push PID ... }");
 }
 
+/* ---- top ----------------------------------------------------------------------- */
+
+struct top_row {
+	uint32_t pid;
+	char name[TF_NAME_LEN];
+	char group[TF_NAME_LEN];
+	uint64_t cpu_uw, gpu_uw;
+};
+
+static int top_cmp(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+	uint64_t px = x->cpu_uw + x->gpu_uw, py = y->cpu_uw + y->gpu_uw;
+
+	return px < py ? 1 : px > py ? -1 : (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Power of one energy row set against the previous one, split CPU / GPU. */
+static void top_power(const struct tf_energy_row *now, unsigned int n_now,
+		      const struct tf_energy_row *then, unsigned int n_then,
+		      double dt, struct top_row *r)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < n_now; i++) {
+		uint64_t before = 0, d;
+		const char *dom = domain_name(now[i].domain_id);
+
+		for (j = 0; j < n_then; j++)
+			if (then[j].domain_id == now[i].domain_id)
+				before = then[j].uj;
+		d = now[i].uj > before ? now[i].uj - before : 0;
+		if (!strncmp(dom, "gpu-", 4))
+			r->gpu_uw += d / dt;
+		else
+			r->cpu_uw += d / dt;
+	}
+}
+
+static void top_print(const char *what, struct top_row *v, unsigned int n,
+		      unsigned int limit)
+{
+	char a[32], b[32], c[32];
+	unsigned int i;
+
+	qsort(v, n, sizeof(*v), top_cmp);
+	print_text("%8s %-16s %-16s %10s %10s %10s\n", what[0] == 'p' ? "PID" : "",
+		   what[0] == 'p' ? "COMM" : "GROUP", what[0] == 'p' ? "GROUP" : "",
+		   "CPU_W", "GPU_W", "TOTAL_W");
+	print_arr_open(what);
+	for (i = 0; i < n && i < limit; i++) {
+		print_obj_open(NULL);
+		if (v[i].pid)
+			print_u64("pid", "%8" PRIu64, v[i].pid);
+		else
+			print_text("%8s", "");
+		print_str("name", " %-16s", v[i].name);
+		print_str("group", " %-16s", v[i].group);
+		print_u64("cpu_uw", NULL, v[i].cpu_uw);
+		print_u64("gpu_uw", NULL, v[i].gpu_uw);
+		print_text(" %10s %10s %10s\n", fmt_w(a, sizeof(a), v[i].cpu_uw),
+			   fmt_w(b, sizeof(b), v[i].gpu_uw),
+			   fmt_w(c, sizeof(c), v[i].cpu_uw + v[i].gpu_uw));
+		print_obj_close();
+	}
+	print_arr_close();
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Top processes and groups by power over each interval, from the ledger the
+ * agent fills: CPU (packages, DRAM) and GPU columns. Refreshes like top(1);
+ * -j prints one JSON document per interval.
+ */
+static int cmd_top(int argc, char **argv)
+{
+	static const char usage[] = "top [interval SECONDS] [count N] [limit ROWS]";
+	struct tf_account_info *acc = NULL, *prev_acc = NULL;
+	struct tf_group_info *grp = NULL, *prev_grp = NULL;
+	unsigned int nacc = 0, nprev = 0, ngrp = 0, nprevg = 0, limit = 20;
+	bool json = print_is_json(), tty = isatty(STDOUT_FILENO);
+	uint64_t interval_ms = 1000;
+	long count = -1, iter;
+	double t_prev = 0, t;
+	int i, err = 0;
+
+	for (i = 0; i + 1 < argc; i += 2) {
+		char *end;
+
+		if (!strcmp(argv[i], "interval")) {
+			if (tf_parse_duration_ms(argv[i + 1], &interval_ms) ||
+			    !interval_ms)
+				return tfctl_usage(usage);
+		} else if (!strcmp(argv[i], "count")) {
+			count = strtol(argv[i + 1], &end, 10);
+			if (*end || count <= 0)
+				return tfctl_usage(usage);
+		} else if (!strcmp(argv[i], "limit")) {
+			limit = strtoul(argv[i + 1], &end, 10);
+			if (*end || !limit)
+				return tfctl_usage(usage);
+		} else {
+			return tfctl_usage(usage);
+		}
+	}
+	if (i != argc)
+		return tfctl_usage(usage);
+	err = tfctl_connect();
+	if (err)
+		return err;
+	print_abort();
+	for (iter = 0; count < 0 || iter <= count; iter++) {
+		struct top_row *rows, *grows;
+		unsigned int j, k;
+
+		t = mono_s();
+		err = tf_nl_accounts(nl, false, &acc, &nacc);
+		if (!err)
+			err = tf_nl_groups(nl, &grp, &ngrp);
+		if (err)
+			break;
+		if (iter) {
+			double dt = t - t_prev;
+
+			rows = calloc(nacc + 1, sizeof(*rows));
+			grows = calloc(ngrp + 1, sizeof(*grows));
+			if (!rows || !grows) {
+				free(rows);
+				free(grows);
+				err = -ENOMEM;
+				break;
+			}
+			for (j = 0; j < nacc; j++) {
+				const struct tf_account_info *then = NULL;
+
+				for (k = 0; k < nprev; k++)
+					if (prev_acc[k].pid == acc[j].pid)
+						then = &prev_acc[k];
+				rows[j].pid = acc[j].pid;
+				snprintf(rows[j].name, sizeof(rows[j].name), "%s", acc[j].comm);
+				snprintf(rows[j].group, sizeof(rows[j].group), "%s",
+					 acc[j].group[0] ? acc[j].group : "-");
+				top_power(acc[j].energy, acc[j].n_energy,
+					  then ? then->energy : NULL,
+					  then ? then->n_energy : 0, dt, &rows[j]);
+			}
+			for (j = 0; j < ngrp; j++) {
+				const struct tf_group_info *then = NULL;
+
+				for (k = 0; k < nprevg; k++)
+					if (!strcmp(prev_grp[k].name, grp[j].name))
+						then = &prev_grp[k];
+				snprintf(grows[j].name, sizeof(grows[j].name), "%s", grp[j].name);
+				snprintf(grows[j].group, sizeof(grows[j].group), "%s",
+					 tf_tier_name(grp[j].tier));
+				top_power(grp[j].energy, grp[j].n_energy,
+					  then ? then->energy : NULL,
+					  then ? then->n_energy : 0, dt, &grows[j]);
+			}
+			print_begin(json);
+			if (tty && !json)
+				print_text("\033[H\033[2J");
+			print_u64("interval_ms", "tokenfactory top, every %" PRIu64 " ms\n\n",
+				  (uint64_t)(dt * 1000));
+			top_print("groups", grows, ngrp, limit);
+			print_text("\n");
+			top_print("processes", rows, nacc, limit);
+			err = print_end();
+			free(rows);
+			free(grows);
+			if (err)
+				break;
+		}
+		free(prev_acc);
+		tf_group_infos_free(prev_grp, nprevg);
+		prev_acc = acc;
+		nprev = nacc;
+		prev_grp = grp;
+		nprevg = ngrp;
+		acc = NULL;
+		grp = NULL;
+		t_prev = t;
+		if (count < 0 || iter < count)
+			usleep(interval_ms * 1000);
+	}
+	free(prev_acc);
+	tf_group_infos_free(prev_grp, nprevg);
+	print_begin(json);
+	print_abort();
+	return err ? tfctl_fail("top", err) : 0;
+}
+
 /* ---- heartbeat, monitor ---------------------------------------------------- */
 
 static int cmd_heartbeat(int argc, char **argv)
@@ -829,6 +1030,8 @@ static const struct tfctl_cmd tfctl_cmds[] = {
 	  "a group's processes or cgroups" },
 	{ "ledger", cmd_ledger, "[show | bills | push PID ...]",
 	  "per-process energy accounts, final bills" },
+	{ "top", cmd_top, "[interval T] [count N] [limit ROWS]",
+	  "processes and groups by power, refreshing" },
 	{ "heartbeat", cmd_heartbeat, "", "one agent heartbeat (testing)" },
 	{ "monitor", cmd_monitor, "[count N]", "print events as they happen" },
 	{ "help", cmd_help, "", "this help" },
