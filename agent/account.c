@@ -80,3 +80,17 @@ int tf_account_tick(struct tf_dom_tick *doms, size_t nd,
 			rows[out++] = rows[i];
 	return (int)out;
 }
+
+uint32_t tf_green_ppm(uint64_t surplus_uw, bool stale, uint64_t dt_ns,
+		      uint64_t host_uj)
+{
+	unsigned __int128 surplus_uj;
+
+	if (stale || !host_uj)
+		return 0;
+	/* µW * ns / 10^9 = µJ */
+	surplus_uj = (unsigned __int128)surplus_uw * dt_ns / 1000000000U;
+	if (surplus_uj >= host_uj)
+		return 1000000;
+	return (uint32_t)(surplus_uj * 1000000 / host_uj);
+}

@@ -8,6 +8,7 @@
 #ifndef TF_ACCOUNT_H
 #define TF_ACCOUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,13 @@ struct tf_proc_tick {
 int tf_account_tick(struct tf_dom_tick *doms, size_t nd,
 		    const struct tf_proc_tick *procs, size_t np,
 		    struct tf_ledger_row *rows);
+
+/*
+ * The share of a tick's host energy that surplus covered, in parts per
+ * million: the surplus energy of the interval over the host's, at most all
+ * of it. A stale or missing signal covers nothing.
+ */
+uint32_t tf_green_ppm(uint64_t surplus_uw, bool stale, uint64_t dt_ns,
+		      uint64_t host_uj);
 
 #endif /* TF_ACCOUNT_H */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tokenfactoryd: the host agent. This first cut connects to the module,
- * reports its status, and follows it on a 1 s tick, reconnecting when the
- * module is removed and inserted again. Signals, policy, attribution and
- * actuators grow from here (docs/architecture.md).
+ * tokenfactoryd: the host agent. Every tick it sends the module its
+ * heartbeat, and attributes the energy every domain metered to the
+ * processes that used it (the eBPF sensor for CPUs), pushing the result to
+ * the module's ledger. Signals, the budget policy and the actuators are
+ * built on this loop (docs/architecture.md).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tf_nl.h"
+#include "agent.h"
+#include "units.h"
 
 static volatile sig_atomic_t tfd_stop;
 
@@ -40,66 +42,117 @@ static void tfd_log(int level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int tfd_tick(struct tf_nl **nl, bool verbose)
+static void usage(FILE *f)
 {
-	struct tf_status st;
-	int err;
+	fprintf(f, "Usage: tokenfactoryd [--interval DURATION] [--max-procs N] [--no-counters] [--once] [--verbose]\n"
+		   "  --interval     accounting tick (default 1s)\n"
+		   "  --max-procs    processes the sensor tracks at once (default 16384)\n"
+		   "  --no-counters  weigh CPU use by time even where cycles are counted\n"
+		   "  --once         run two ticks (the first only sets the baseline) and exit\n"
+		   "  --verbose      log every tick\n");
+}
 
-	if (!*nl) {
-		err = tf_nl_open(nl);
-		if (err)
-			return err;
-		verbose = true;
-	}
-	err = tf_nl_status(*nl, &st);
-	if (err) {
-		tf_nl_close(*nl);
-		*nl = NULL;
-		return err;
-	}
-	if (verbose)
-		tfd_log(6, "module %s (protocol %" PRIu32 "), %u meter(s), up %" PRIu64 " s",
-			st.version, st.proto, st.nmeters,
-			st.uptime_ns / 1000000000);
-	return 0;
+static void tfd_sleep_until(struct timespec *next, uint64_t interval_ms)
+{
+	next->tv_nsec += (interval_ms % 1000) * 1000000;
+	next->tv_sec += interval_ms / 1000 + next->tv_nsec / 1000000000;
+	next->tv_nsec %= 1000000000;
+	while (!tfd_stop &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL) == EINTR)
+		;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "max-procs", required_argument, NULL, 'm' },
+		{ "no-counters", no_argument, NULL, 'C' },
 		{ "once", no_argument, NULL, '1' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct tf_agent_opts ao = { .max_procs = 16384, .counters = true };
 	struct sigaction sa = { .sa_handler = tfd_on_signal };
-	struct tf_nl *nl = NULL;
-	bool once = false, up = true;
+	const struct tf_agent_stats *st;
+	uint64_t interval_ms = 1000;
+	bool once = false, verbose = false, up = true;
+	struct tf_agent *agent;
+	struct timespec next;
 	int opt, err;
+	char *end;
 
-	while ((opt = getopt_long(argc, argv, "1h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:m:C1vh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'i':
+			if (tf_parse_duration_ms(optarg, &interval_ms) ||
+			    interval_ms < 10) {
+				fprintf(stderr, "tokenfactoryd: --interval: bad duration '%s' (10ms at least)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'm':
+			ao.max_procs = strtoul(optarg, &end, 10);
+			if (*end || !ao.max_procs) {
+				fprintf(stderr, "tokenfactoryd: --max-procs: bad number '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'C':
+			ao.counters = false;
+			break;
 		case '1':
 			once = true;
 			break;
+		case 'v':
+			verbose = true;
+			break;
 		case 'h':
-			printf("Usage: tokenfactoryd [--once]\n");
+			usage(stdout);
 			return 0;
 		default:
+			usage(stderr);
 			return 2;
 		}
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	while (!tfd_stop) {
-		err = tfd_tick(&nl, false);
-		if (err && up)
-			tfd_log(3, "module: %s", strerror(-err));
-		up = !err;
-		if (once)
-			break;
-		sleep(1);
+	err = tf_agent_open(&agent, &ao);
+	if (err) {
+		tfd_log(3, "start: %s%s", strerror(-err),
+			err == -ENOENT ? " (is tokenfactory.ko loaded?)" : "");
+		return 1;
 	}
-	tf_nl_close(nl);
-	return up ? 0 : 1;
+	st = tf_agent_stats(agent);
+	tfd_log(6, "accounting every %" PRIu64 " ms, CPU weight: %s", interval_ms,
+		st->counters ? "cycles" : "on-CPU time (no hardware counters)");
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!tfd_stop) {
+		err = tf_agent_tick(agent);
+		if (err && up)
+			tfd_log(3, "tick: %s", strerror(-err));
+		else if (!err && !up)
+			tfd_log(5, "tick: module reachable again");
+		up = !err;
+		if (!err && (verbose || st->conservation_errors))
+			tfd_log(st->conservation_errors ? 3 : 7,
+				"tick %" PRIu64 ": %" PRIu64 " processes, metered %" PRIu64
+				" uJ = attributed %" PRIu64 " + remainder %" PRIu64
+				", green %" PRIu32 " ppm, conservation errors %" PRIu64,
+				st->ticks, st->procs, st->metered_uj,
+				st->attributed_uj, st->remainder_uj, st->green_ppm,
+				st->conservation_errors);
+		if (once && st->ticks >= 2)
+			break;
+		tfd_sleep_until(&next, interval_ms);
+	}
+	tfd_log(6, "stopping after %" PRIu64 " ticks", st->ticks);
+	err = st->conservation_errors ? 1 : 0;
+	tf_agent_close(agent);
+	return err;
 }

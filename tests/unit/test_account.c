@@ -70,11 +70,27 @@ static void test_nobody_ran(void **state)
 	assert_int_equal(d[0].rest_uj, 12345);
 }
 
+static void test_green(void **state)
+{
+	const uint64_t s = 1000000000ULL;
+
+	(void)state;
+	/* 50 W of surplus, 100 J used in a second: half green */
+	assert_int_equal(tf_green_ppm(50000000, false, s, 100000000), 500000);
+	/* more surplus than use: all of it, never more */
+	assert_int_equal(tf_green_ppm(500000000, false, s, 100000000), 1000000);
+	/* stale: nothing, whatever it said */
+	assert_int_equal(tf_green_ppm(500000000, true, s, 100000000), 0);
+	assert_int_equal(tf_green_ppm(0, false, s, 100000000), 0);
+	assert_int_equal(tf_green_ppm(5, false, s, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tick),
 		cmocka_unit_test(test_nobody_ran),
+		cmocka_unit_test(test_green),
 	};
 
 	return TF_RUN_TESTS("account", tests);

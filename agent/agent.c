@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The accounting tick. Energy comes from the module's domains (whatever
+ * meters them: RAPL, the estimate, the agent's own GPU pushes); who used it
+ * comes from the sensor (CPU) and NVML (GPU). tf_account_tick() splits each
+ * domain's delta exactly; this file gathers the inputs and pushes the rows.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "account.h"
+#include "agent.h"
+#include "sensor.h"
+#include "tf_nl.h"
+
+struct tf_agent {
+	struct tf_nl *nl;
+	struct tf_sensor *sensor;
+	struct tf_agent_stats st;
+	/* the domains' energy at the previous tick, by id */
+	uint64_t last_uj[TF_NL_MAX_ENERGIES];
+	bool seen[TF_NL_MAX_ENERGIES];
+	/* this tick's processes */
+	struct tf_proc_tick *procs;
+	size_t nprocs, cap;
+	struct tf_ledger_row *rows;
+	size_t rows_cap;
+	uint64_t last_tick_ns;
+};
+
+static uint64_t tf_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
+{
+	struct tf_sensor_opts so = {
+		.max_procs = o->max_procs,
+		.counters = o->counters,
+	};
+	struct tf_agent *a;
+	int err;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	err = tf_nl_open(&a->nl);
+	if (err)
+		goto err_free;
+	err = tf_sensor_open2(&a->sensor, &so);
+	if (err)
+		goto err_nl;
+	a->st.counters = tf_sensor_has_counters(a->sensor);
+	*out = a;
+	return 0;
+
+err_nl:
+	tf_nl_close(a->nl);
+err_free:
+	free(a);
+	return err;
+}
+
+void tf_agent_close(struct tf_agent *a)
+{
+	if (!a)
+		return;
+	tf_sensor_close(a->sensor);
+	tf_nl_close(a->nl);
+	free(a->procs);
+	free(a->rows);
+	free(a);
+}
+
+const struct tf_agent_stats *tf_agent_stats(const struct tf_agent *a)
+{
+	return &a->st;
+}
+
+static void tf_agent_on_proc(const struct tf_proc_delta *d, void *arg)
+{
+	struct tf_agent *a = arg;
+	struct tf_proc_tick *p;
+	unsigned int k;
+
+	if (a->nprocs == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 256;
+		struct tf_proc_tick *v = realloc(a->procs, cap * sizeof(*v));
+
+		if (!v)
+			return;	/* counted below: their energy stays remainder */
+		a->procs = v;
+		a->cap = cap;
+	}
+	p = &a->procs[a->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->tgid = d->tgid;
+	for (k = 0; k < TF_SENSOR_MAX_PKGS && k < TF_ACCT_MAX_PKGS; k++)
+		p->cpu[k] = a->st.counters ? d->cycles[k] : d->on_ns[k];
+}
+
+/* Each domain's delta since the last tick; false on the first sight of it. */
+static size_t tf_agent_deltas(struct tf_agent *a, struct tf_domain_info *v,
+			      unsigned int n, struct tf_dom_tick *out)
+{
+	size_t nd = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t id = v[i].id;
+
+		if (id >= TF_NL_MAX_ENERGIES)
+			continue;
+		/* counters never go backwards; a reloaded module starts again */
+		if (a->seen[id] && v[i].energy_uj >= a->last_uj[id]) {
+			out[nd].id = id;
+			out[nd].type = v[i].type;
+			out[nd].index = strtoul(strchr(v[i].name, '-') ?
+						strchr(v[i].name, '-') + 1 : "0",
+						NULL, 10);
+			out[nd].delta_uj = v[i].energy_uj - a->last_uj[id];
+			nd++;
+		}
+		a->last_uj[id] = v[i].energy_uj;
+		a->seen[id] = true;
+	}
+	return nd;
+}
+
+int tf_agent_tick(struct tf_agent *a)
+{
+	struct tf_dom_tick doms[TF_NL_MAX_ENERGIES];
+	struct tf_domain_info *v = NULL;
+	uint64_t attributed = 0, rest = 0, metered = 0, host = 0, now;
+	struct tf_signal_info sig;
+	uint32_t green;
+	unsigned int n, i, k;
+	size_t nd;
+	int err, rows;
+
+	err = tf_nl_heartbeat(a->nl);
+	if (err)
+		return err;
+	/* the sensor first, then the meters: the same interval, as near as can be */
+	a->nprocs = 0;
+	err = tf_sensor_collect(a->sensor, tf_agent_on_proc, a);
+	if (err)
+		return err;
+	err = tf_nl_domains(a->nl, &v, &n);
+	if (err)
+		return err;
+	nd = tf_agent_deltas(a, v, n, doms);
+	free(v);
+	if (a->rows_cap < a->nprocs) {
+		struct tf_ledger_row *r = realloc(a->rows, a->nprocs * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		a->rows = r;
+		a->rows_cap = a->nprocs;
+	}
+	rows = tf_account_tick(doms, nd, a->procs, a->nprocs, a->rows);
+	if (rows < 0)
+		return rows;
+	for (i = 0; i < nd; i++) {
+		if (doms[i].type == TF_DOMAIN_HOST) {
+			host = doms[i].delta_uj;
+			continue;
+		}
+		metered += doms[i].delta_uj;
+		rest += doms[i].rest_uj;
+	}
+	for (i = 0; i < (unsigned int)rows; i++)
+		for (k = 0; k < a->rows[i].n_energy; k++)
+			attributed += a->rows[i].energy[k].uj;
+	a->st.ticks++;
+	a->st.procs = rows;
+	a->st.metered_uj = metered;
+	a->st.attributed_uj = attributed;
+	a->st.remainder_uj = rest;
+	if (attributed + rest != metered)
+		a->st.conservation_errors++;
+	now = tf_mono_ns();
+	green = 0;
+	if (a->last_tick_ns && !tf_nl_signal_get(a->nl, &sig))
+		green = tf_green_ppm(sig.surplus_uw, !sig.set || sig.stale,
+				     now - a->last_tick_ns, host);
+	a->last_tick_ns = now;
+	a->st.green_ppm = green;
+	if (rows && tf_nl_ledger_push(a->nl, green, a->rows, rows))
+		a->st.push_errors++;
+	return 0;
+}
