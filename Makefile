@@ -183,3 +183,17 @@ deps:
 clean:
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1 || true
 	$(Q)rm -rf $(B)
+
+# ---- install -------------------------------------------------------------------
+# The userspace programs, tfctl's man page and bash completion (the module is
+# installed by kbuild: make -C $(KDIR) M=$(CURDIR) modules_install).
+# make install [DESTDIR=/staging] [PREFIX=/usr]
+PREFIX ?= /usr
+.PHONY: install
+install: userspace
+	@printf '  %-8s %s\n' INSTALL '$(DESTDIR)$(PREFIX)'
+	$(Q)install -D -m 0755 $(B)/tfctl $(DESTDIR)$(PREFIX)/sbin/tfctl
+	$(Q)install -D -m 0755 $(B)/tokenfactoryd $(DESTDIR)$(PREFIX)/sbin/tokenfactoryd
+	$(Q)install -D -m 0644 agent/tfctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/tfctl.8
+	$(Q)install -D -m 0644 agent/tfctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tfctl
