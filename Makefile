@@ -32,7 +32,7 @@ B := build
 
 ifeq ($(V),1)
 Q :=
-msg = @true
+msg =
 else
 Q := @
 msg = @printf '  %-8s %s\n' '$(1)' '$(2)';

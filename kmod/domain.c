@@ -252,10 +252,14 @@ void tf_domain_apply_caps(void)
 	for (i = 0; i < tf_nr_domains; i++) {
 		struct tf_domain *d = &tf_domains[i];
 
-		if (d->told.eff_cap_uw == d->eff_cap_uw &&
+		if (d->told.cap_uw == d->cap_uw &&
+		    d->told.failsafe_cap_uw == d->failsafe_cap_uw &&
+		    d->told.eff_cap_uw == d->eff_cap_uw &&
 		    d->told.cap_state == d->cap_state &&
 		    d->told.perf_pct == d->perf_pct)
 			continue;
+		d->told.cap_uw = d->cap_uw;
+		d->told.failsafe_cap_uw = d->failsafe_cap_uw;
 		d->told.eff_cap_uw = d->eff_cap_uw;
 		d->told.cap_state = d->cap_state;
 		d->told.perf_pct = d->perf_pct;

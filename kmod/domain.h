@@ -41,6 +41,8 @@ struct tf_domain {
 	u32 perf_pct;
 	int lever_err;			/* last tf_lever_set() failure */
 	struct {			/* as last announced */
+		u64 cap_uw;
+		u64 failsafe_cap_uw;
 		u64 eff_cap_uw;
 		enum tf_cap_state cap_state;
 		u32 perf_pct;

@@ -41,6 +41,8 @@ layer_unit() {
 	for t in "$B"/tests/unit/test_*; do
 		[ -x "$t" ] && run_cmocka unit "$t" "${vg[@]}"
 	done
+	# bash completion of tfctl, against a stand-in tfctl
+	T="$T" bash "$top/tests/unit/test_completion.sh"
 }
 
 layer_bpf() {
