@@ -49,7 +49,7 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account
 BPF_TESTS := $(B)/tests/bpf/test_sensor
-VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench
+VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin
 TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm \
@@ -125,6 +125,9 @@ $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.
 
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+
+$(B)/tests/vm/tf-spin: $(B)/tests/vm/spin.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^
 
 $(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
