@@ -57,13 +57,18 @@ layer_bpf() {
 }
 
 layer_vm() {
-	"$top/tests/vm/run.sh"
+	"$top/tests/vm/run.sh" || echo "FAIL: vm/harness (exit $?)"
 }
 
 for layer in "$@"; do
 	echo "== $layer"
 	start=$(date +%s)
+	before=$(grep -cE '^(PASS|FAIL): ' "$log")
 	"layer_$layer" 2>&1 | tee -a "$log"
+	# a layer that reports nothing has failed, whatever else it said
+	if [ "$(grep -cE '^(PASS|FAIL): ' "$log")" -eq "$before" ]; then
+		echo "FAIL: $layer (no test reported a result)" | tee -a "$log"
+	fi
 	echo "== $layer: $(($(date +%s) - start)) s"
 done
 
