@@ -829,6 +829,8 @@ int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 			if (!one || nla_put_u32(msg, TF_A_LEDGER_PID, r->pid) ||
 			    (r->tokens &&
 			     nla_put_u64(msg, TF_A_LEDGER_TOKENS, r->tokens)) ||
+			    (r->comm[0] &&
+			     nla_put_string(msg, TF_A_LEDGER_COMM, r->comm)) ||
 			    !(en = nla_nest_start(msg, TF_A_LEDGER_ENERGY)))
 				goto toolong;
 			for (k = 0; k < r->n_energy; k++) {

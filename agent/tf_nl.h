@@ -108,6 +108,7 @@ struct tf_account_info {
 /* One process's share of one tick, for tf_nl_ledger_push(). */
 struct tf_ledger_row {
 	uint32_t pid;
+	char comm[16];			/* optional */
 	unsigned int n_energy;
 	struct tf_energy_row energy[TF_NL_MAX_ENERGIES];
 	uint64_t tokens;

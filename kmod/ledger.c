@@ -135,6 +135,7 @@ static const struct nla_policy tf_entry_policy[TF_A_MAX + 1] = {
 	[TF_A_LEDGER_PID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[TF_A_LEDGER_ENERGY] = NLA_POLICY_NESTED_ARRAY(tf_energy_policy),
 	[TF_A_LEDGER_TOKENS] = { .type = NLA_U64 },
+	[TF_A_LEDGER_COMM] = { .type = NLA_NUL_STRING, .len = TASK_COMM_LEN - 1 },
 };
 
 /*
@@ -159,6 +160,8 @@ static int tf_entry_parse(const struct nlattr *nest, struct tf_account *a,
 	a->nr = nla_get_u32(tb[TF_A_LEDGER_PID]);
 	if (tb[TF_A_LEDGER_TOKENS])
 		a->tokens = nla_get_u64(tb[TF_A_LEDGER_TOKENS]);
+	if (tb[TF_A_LEDGER_COMM])
+		nla_strscpy(a->comm, tb[TF_A_LEDGER_COMM], sizeof(a->comm));
 	if (!tb[TF_A_LEDGER_ENERGY])
 		return 0;
 	nla_for_each_nested(pos, tb[TF_A_LEDGER_ENERGY], rem) {
@@ -265,6 +268,9 @@ int tf_ledger_push(struct nlattr *entries, u32 green_ppm,
 			err = -ENOMEM;
 			goto out;
 		}
+		/* the sensor's name for it: the task may be gone already */
+		if (a->comm[0])
+			memcpy(e->acct.comm, a->comm, sizeof(e->acct.comm));
 		green = tf_green_uj(a, green_ppm);
 		tf_account_add(&e->acct, a, green);
 		g = tf_group_of(a->nr);
