@@ -40,6 +40,8 @@ case "$*" in
 	echo '{"domains":[{"id":0,"name":"host"},{"id":1,"name":"package-0"},{"id":2,"name":"gpu-0"}]}' ;;
 domain)
 	printf '%s\n' "NAME        TYPE" "host        host" "package-0   package" "gpu-0       gpu" ;;
+"-j group")
+	echo '{"groups":[{"name":"chat"},{"name":"batch1"}]}' ;;
 *)
 	exit 2 ;;
 esac
@@ -81,8 +83,8 @@ check() {
 
 # commands and options
 check command_prefix	'tfctl d'			'domain'
-check commands		'tfctl '			'status domain signal heartbeat monitor help'
-check commands_after_j	'tfctl -j '			'status domain signal heartbeat monitor help'
+check commands		'tfctl '			'status domain signal group member ledger top heartbeat monitor help'
+check commands_after_j	'tfctl -j '			'status domain signal group member ledger top heartbeat monitor help'
 check commands_after_json 'tfctl --json s'		'status signal'
 check options		'tfctl -'			'-j --json -h --help'
 check options_long	'tfctl --j'			'--json'
@@ -118,6 +120,18 @@ check signal_set_value	'tfctl signal set surplus '	''
 check signal_set_colon	'tfctl signal set source mqtt:site1 surplus 1W '	'ttl carbon price'
 check signal_set_colon_value 'tfctl signal set source mqtt:si'	''
 check signal_set_colon_end	'tfctl signal set source site: surplus 1W '	'ttl carbon price'
+
+# groups, members, ledger, top
+check group_subs	'tfctl group '			'show add set del'
+check group_names	'tfctl group del '		'chat batch1'
+check group_tier_key	'tfctl group add x '		'tier'
+check group_tiers	'tfctl group set chat tier '	'interactive batch background'
+check member_subs	'tfctl member '			'add del'
+check member_groups	'tfctl member add '		'chat batch1'
+check member_kinds	'tfctl member add chat '	'pid cgroup'
+check ledger_subs	'tfctl ledger '			'show bills push'
+check top_keys		'tfctl top '			'interval count limit'
+check top_left		'tfctl top count 3 '		'interval limit'
 
 # monitor
 check monitor_count	'tfctl monitor '		'count'
