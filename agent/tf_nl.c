@@ -67,6 +67,7 @@ static const char *const tf_attr_names[TF_A_MAX + 1] = {
 	NAME(TF_A_LEDGER_ENERGY), NAME(TF_A_LEDGER_TOKENS),
 	NAME(TF_A_LEDGER_GREEN_UJ), NAME(TF_A_LEDGER_OVERFLOWS),
 	NAME(TF_A_BILL_EXIT_NS), NAME(TF_A_BILL_OVERFLOWS),
+	NAME(TF_A_GROUP_CAP_UW),
 };
 #undef NAME
 
@@ -643,6 +644,7 @@ static int tf_parse_group_into(struct nlattr **tb, struct tf_group_info *g)
 	g->tier = get_u32(tb, TF_A_GROUP_TIER);
 	g->deleted = !!tb[TF_A_GROUP_DELETED];
 	g->tokens = get_u64(tb, TF_A_GROUP_TOKENS);
+	g->cap_uw = get_u64(tb, TF_A_GROUP_CAP_UW);
 	g->green_uj = get_u64(tb, TF_A_GROUP_GREEN_UJ);
 	err = tf_parse_energies(tb[TF_A_GROUP_ENERGY], g->energy, &g->n_energy);
 	if (err || !tb[TF_A_GROUP_MEMBERS])
@@ -749,15 +751,16 @@ int tf_nl_groups(struct tf_nl *nl, struct tf_group_info **out,
 }
 
 static int tf_nl_group_req(struct tf_nl *nl, uint8_t cmd, const char *name,
-			   const uint32_t *tier, tf_nl_parse_fn parse,
-			   void *arg)
+			   const uint32_t *tier, const uint64_t *cap_uw,
+			   tf_nl_parse_fn parse, void *arg)
 {
 	struct nl_msg *msg = tf_nl_msg(nl, cmd, 0);
 
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_string(msg, TF_A_GROUP_NAME, name) ||
-	    (tier && nla_put_u32(msg, TF_A_GROUP_TIER, *tier))) {
+	    (tier && nla_put_u32(msg, TF_A_GROUP_TIER, *tier)) ||
+	    (cap_uw && nla_put_u64(msg, TF_A_GROUP_CAP_UW, *cap_uw))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -768,23 +771,28 @@ int tf_nl_group_get(struct tf_nl *nl, const char *name,
 		    struct tf_group_info *g)
 {
 	memset(g, 0, sizeof(*g));
-	return tf_nl_group_req(nl, TF_CMD_GROUP_GET, name, NULL,
+	return tf_nl_group_req(nl, TF_CMD_GROUP_GET, name, NULL, NULL,
 			       tf_parse_group, g);
 }
 
-int tf_nl_group_new(struct tf_nl *nl, const char *name, uint32_t tier)
+int tf_nl_group_new(struct tf_nl *nl, const char *name, uint32_t tier,
+		    const uint64_t *cap_uw)
 {
-	return tf_nl_group_req(nl, TF_CMD_GROUP_NEW, name, &tier, NULL, NULL);
+	return tf_nl_group_req(nl, TF_CMD_GROUP_NEW, name, &tier, cap_uw,
+			       NULL, NULL);
 }
 
-int tf_nl_group_set(struct tf_nl *nl, const char *name, uint32_t tier)
+int tf_nl_group_set(struct tf_nl *nl, const char *name, const uint32_t *tier,
+		    const uint64_t *cap_uw)
 {
-	return tf_nl_group_req(nl, TF_CMD_GROUP_SET, name, &tier, NULL, NULL);
+	return tf_nl_group_req(nl, TF_CMD_GROUP_SET, name, tier, cap_uw,
+			       NULL, NULL);
 }
 
 int tf_nl_group_del(struct tf_nl *nl, const char *name)
 {
-	return tf_nl_group_req(nl, TF_CMD_GROUP_DEL, name, NULL, NULL, NULL);
+	return tf_nl_group_req(nl, TF_CMD_GROUP_DEL, name, NULL, NULL, NULL,
+			       NULL);
 }
 
 int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,

@@ -84,6 +84,7 @@ struct tf_group_info {
 	char name[TF_NAME_LEN];
 	uint32_t tier;			/* enum tf_tier */
 	bool deleted;			/* events only */
+	uint64_t cap_uw;
 	uint64_t tokens;
 	uint64_t green_uj;
 	unsigned int n_energy;
@@ -158,8 +159,11 @@ int tf_nl_group_get(struct tf_nl *nl, const char *name,
 		    struct tf_group_info *g);
 void tf_group_info_free(struct tf_group_info *g);
 void tf_group_infos_free(struct tf_group_info *v, unsigned int n);
-int tf_nl_group_new(struct tf_nl *nl, const char *name, uint32_t tier);
-int tf_nl_group_set(struct tf_nl *nl, const char *name, uint32_t tier);
+int tf_nl_group_new(struct tf_nl *nl, const char *name, uint32_t tier,
+		    const uint64_t *cap_uw);
+/* either may be NULL */
+int tf_nl_group_set(struct tf_nl *nl, const char *name, const uint32_t *tier,
+		    const uint64_t *cap_uw);
 int tf_nl_group_del(struct tf_nl *nl, const char *name);
 /* pid 0: a cgroup member (path) */
 int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,

@@ -482,6 +482,7 @@ static void print_group(const struct tf_group_info *g)
 		print_obj_close();
 		return;
 	}
+	print_power("cap_uw", " %10s", g->cap_uw);
 	print_u64("tokens", " %12" PRIu64, g->tokens);
 	print_joules("green_uj", " %16s", g->green_uj);
 	print_arr_open("members");
@@ -525,8 +526,8 @@ static int group_show(int argc, char **argv)
 	}
 	if (err)
 		return tfctl_fail("group show", err);
-	print_text("%-16s %-11s %12s %16s MEMBERS  ENERGY\n", "NAME", "TIER",
-		   "TOKENS", "GREEN_J");
+	print_text("%-16s %-11s %10s %12s %16s MEMBERS  ENERGY\n", "NAME", "TIER",
+		   "CAP_W", "TOKENS", "GREEN_J");
 	print_arr_open("groups");
 	for (i = 0; i < n; i++)
 		print_group(&v[i]);
@@ -540,16 +541,34 @@ static int group_show(int argc, char **argv)
 
 static int cmd_group(int argc, char **argv)
 {
-	static const char usage[] = "group { show [NAME] | add NAME tier TIER | set NAME tier TIER | del NAME } (TIER: interactive, batch, background)";
+	static const char usage[] = "group { show [NAME] | add NAME tier TIER [cap POWER] | set NAME { tier TIER | cap POWER }... | del NAME } (TIER: interactive, batch, background)";
 	const char *op = argc ? argv[0] : "show";
-	int tier = 0, err;
+	bool has_tier = false, has_cap = false;
+	uint32_t tier = 0;
+	uint64_t cap = 0;
+	int i, t, err;
 
 	if (!strcmp(op, "show") || !strcmp(op, "list"))
 		return group_show(argc ? argc - 1 : 0, argv + 1);
-	if ((!strcmp(op, "add") || !strcmp(op, "set")) && argc == 4 &&
-	    !strcmp(argv[2], "tier")) {
-		tier = tf_tier_parse(argv[3]);
-		if (tier < 0)
+	if (!strcmp(op, "add") || !strcmp(op, "set")) {
+		if (argc < 4 || argc % 2)
+			return tfctl_usage(usage);
+		for (i = 2; i < argc; i += 2) {
+			if (!strcmp(argv[i], "tier")) {
+				t = tf_tier_parse(argv[i + 1]);
+				if (t < 0)
+					return tfctl_usage(usage);
+				tier = t;
+				has_tier = true;
+			} else if (!strcmp(argv[i], "cap")) {
+				if (tf_parse_power_uw(argv[i + 1], &cap))
+					return tfctl_usage(usage);
+				has_cap = true;
+			} else {
+				return tfctl_usage(usage);
+			}
+		}
+		if (!strcmp(op, "add") && !has_tier)
 			return tfctl_usage(usage);
 	} else if (strcmp(op, "del") || argc != 2) {
 		return tfctl_usage(usage);
@@ -558,9 +577,10 @@ static int cmd_group(int argc, char **argv)
 	if (err)
 		return err;
 	if (!strcmp(op, "add"))
-		err = tf_nl_group_new(nl, argv[1], tier);
+		err = tf_nl_group_new(nl, argv[1], tier, has_cap ? &cap : NULL);
 	else if (!strcmp(op, "set"))
-		err = tf_nl_group_set(nl, argv[1], tier);
+		err = tf_nl_group_set(nl, argv[1], has_tier ? &tier : NULL,
+				      has_cap ? &cap : NULL);
 	else
 		err = tf_nl_group_del(nl, argv[1]);
 	return err ? tfctl_fail("group", err) : 0;
@@ -1024,7 +1044,7 @@ static const struct tfctl_cmd tfctl_cmds[] = {
 	  "energy, power and caps of each domain" },
 	{ "signal", cmd_signal, "[show | set surplus W ttl T ...]",
 	  "the surplus-power signal" },
-	{ "group", cmd_group, "[show [NAME] | add|set NAME tier T | del NAME]",
+	{ "group", cmd_group, "[show [NAME] | add|set NAME tier T [cap W] | del NAME]",
 	  "worker groups: tier, tokens, energy" },
 	{ "member", cmd_member, "add|del GROUP pid PID | cgroup PATH",
 	  "a group's processes or cgroups" },

@@ -18,6 +18,7 @@
 #include "group.h"
 #include "ledger.h"
 #include "netlink.h"
+#include "powercap.h"
 #include "tokenfactory.h"
 
 static unsigned int max_groups = 16384;
@@ -82,7 +83,44 @@ static void tf_cursor_reset(void)
 	tf_cursor_pos = 0;
 }
 
-int tf_group_new(const char *name, enum tf_tier tier,
+/* The group's powercap zone: its energy over all domains, its cap. */
+static u64 tf_pc_group_energy(void *ctx)
+{
+	const struct tf_group *g = ctx;
+	u64 sum = 0;
+	int i;
+
+	for (i = 0; i < TF_MAX_DOMAINS; i++)
+		sum += g->energy_uj[i];
+	return sum;
+}
+
+static u64 tf_pc_group_max_power(void *ctx)
+{
+	struct tf_domain *host = tf_domain_get(0);
+
+	return host ? host->max_power_uw : 0;
+}
+
+static u64 tf_pc_group_limit(void *ctx)
+{
+	return ((struct tf_group *)ctx)->cap_uw;
+}
+
+static int tf_pc_group_set_limit(void *ctx, u64 uw)
+{
+	tf_group_set(ctx, NULL, &uw);
+	return 0;
+}
+
+static const struct tf_pc_source tf_pc_group_src = {
+	.energy_uj = tf_pc_group_energy,
+	.max_power_uw = tf_pc_group_max_power,
+	.limit_uw = tf_pc_group_limit,
+	.set_limit_uw = tf_pc_group_set_limit,
+};
+
+int tf_group_new(const char *name, enum tf_tier tier, u64 cap_uw,
 		 struct netlink_ext_ack *extack)
 {
 	struct tf_group *g;
@@ -104,11 +142,13 @@ int tf_group_new(const char *name, enum tf_tier tier,
 		return -ENOMEM;
 	strscpy(g->name, name, sizeof(g->name));
 	g->tier = tier;
+	g->cap_uw = cap_uw;
 	INIT_LIST_HEAD(&g->members);
 	list_add_tail(&g->node, &tf_groups);
 	hash_add(tf_group_hash, &g->hnode, tf_group_hashfn(g->name));
 	tf_nr_groups++;
 	tf_generation_bump();
+	g->zone = tf_powercap_add_zone(g->name, NULL, &tf_pc_group_src, g);
 	tf_nl_notify_group(g, false);
 	return 0;
 }
@@ -135,6 +175,8 @@ static void tf_group_free(struct tf_group *g)
 
 int tf_group_del(struct tf_group *g)
 {
+	/* no zone callback sees g once this returns */
+	tf_powercap_del_zone(g->zone);
 	tf_nl_notify_group(g, true);
 	tf_cursor_reset();
 	tf_group_free(g);
@@ -143,12 +185,21 @@ int tf_group_del(struct tf_group *g)
 	return 0;
 }
 
-void tf_group_set_tier(struct tf_group *g, enum tf_tier tier)
+void tf_group_set(struct tf_group *g, const enum tf_tier *tier,
+		  const u64 *cap_uw)
 {
-	if (g->tier == tier)
-		return;
-	g->tier = tier;
-	tf_nl_notify_group(g, false);
+	bool changed = false;
+
+	if (tier && g->tier != *tier) {
+		g->tier = *tier;
+		changed = true;
+	}
+	if (cap_uw && g->cap_uw != *cap_uw) {
+		g->cap_uw = *cap_uw;
+		changed = true;
+	}
+	if (changed)
+		tf_nl_notify_group(g, false);
 }
 
 static struct tf_member *tf_member_find(pid_t nr, const char *path,
@@ -314,6 +365,7 @@ int tf_group_init(void)
 	return 0;
 }
 
+/* After tf_powercap_exit(): the zones are gone with the control type. */
 void tf_group_exit(void)
 {
 	struct tf_group *g, *tmp;

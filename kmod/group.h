@@ -16,6 +16,7 @@
 
 struct pid;
 struct cgroup;
+struct tf_pc_zone;
 
 struct tf_member {
 	struct list_head node;
@@ -30,6 +31,8 @@ struct tf_group {
 	struct hlist_node hnode;
 	char name[TF_NAME_LEN];
 	enum tf_tier tier;
+	u64 cap_uw;			/* the agent applies it */
+	struct tf_pc_zone *zone;	/* its powercap zone */
 	u64 tokens;
 	u64 green_uj;
 	u64 energy_uj[TF_MAX_DOMAINS];
@@ -41,10 +44,11 @@ int tf_group_init(void);
 void tf_group_exit(void);
 
 struct tf_group *tf_group_find(const char *name);
-int tf_group_new(const char *name, enum tf_tier tier,
+int tf_group_new(const char *name, enum tf_tier tier, u64 cap_uw,
 		 struct netlink_ext_ack *extack);
 int tf_group_del(struct tf_group *g);
-void tf_group_set_tier(struct tf_group *g, enum tf_tier tier);
+void tf_group_set(struct tf_group *g, const enum tf_tier *tier,
+		  const u64 *cap_uw);
 int tf_member_add(struct tf_group *g, pid_t nr, const char *cgroup_path,
 		  struct netlink_ext_ack *extack);
 int tf_member_del(struct tf_group *g, pid_t nr, const char *cgroup_path,

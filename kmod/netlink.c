@@ -363,6 +363,7 @@ static int tf_fill_group_priv(struct sk_buff *msg, const struct tf_group *g,
 	if (deleted)
 		return 0;
 	if (nla_put_u64_64bit(msg, TF_A_GROUP_TOKENS, g->tokens, TF_A_PAD) ||
+	    nla_put_u64_64bit(msg, TF_A_GROUP_CAP_UW, g->cap_uw, TF_A_PAD) ||
 	    nla_put_u64_64bit(msg, TF_A_GROUP_GREEN_UJ,
 			      priv ? g->green_uj : tf_coarse_uj(g->green_uj),
 			      TF_A_PAD) ||
@@ -475,6 +476,8 @@ static int tf_nl_group_new(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&tf_lock);
 	ret = tf_group_new(nla_data(info->attrs[TF_A_GROUP_NAME]),
 			   nla_get_u32(info->attrs[TF_A_GROUP_TIER]),
+			   info->attrs[TF_A_GROUP_CAP_UW] ?
+			   nla_get_u64(info->attrs[TF_A_GROUP_CAP_UW]) : 0,
 			   info->extack);
 	mutex_unlock(&tf_lock);
 	return ret;
@@ -482,14 +485,25 @@ static int tf_nl_group_new(struct sk_buff *skb, struct genl_info *info)
 
 static int tf_nl_group_set(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *tier = info->attrs[TF_A_GROUP_TIER];
+	struct nlattr *cap = info->attrs[TF_A_GROUP_CAP_UW];
+	enum tf_tier t;
 	struct tf_group *g;
+	u64 c;
 
-	if (!TF_NEED(info, TF_A_GROUP_TIER))
+	if (!tier && !cap) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing TF_A_GROUP_TIER or TF_A_GROUP_CAP_UW");
 		return -EINVAL;
+	}
+	if (tier)
+		t = nla_get_u32(tier);
+	if (cap)
+		c = nla_get_u64(cap);
 	mutex_lock(&tf_lock);
 	g = tf_group_from(info);
 	if (!IS_ERR(g))
-		tf_group_set_tier(g, nla_get_u32(info->attrs[TF_A_GROUP_TIER]));
+		tf_group_set(g, tier ? &t : NULL, cap ? &c : NULL);
 	mutex_unlock(&tf_lock);
 	return PTR_ERR_OR_ZERO(g);
 }
@@ -745,6 +759,7 @@ static const struct nla_policy tf_group_policy[TF_A_MAX + 1] = {
 	[TF_A_GROUP_NAME] = { .type = NLA_NUL_STRING, .len = TF_NAME_LEN - 1 },
 	[TF_A_GROUP_TIER] = NLA_POLICY_RANGE(NLA_U32, TF_TIER_INTERACTIVE,
 					     TF_TIER_MAX),
+	[TF_A_GROUP_CAP_UW] = NLA_POLICY_FULL_RANGE(NLA_U64, &tf_power_range),
 };
 
 static const struct nla_policy tf_member_policy[TF_A_MAX + 1] = {

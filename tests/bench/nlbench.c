@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 		char name[TF_NAME_LEN];
 
 		snprintf(name, sizeof(name), "bench-%u", i);
-		err = tf_nl_group_new(nl, name, TF_TIER_BATCH);
+		err = tf_nl_group_new(nl, name, TF_TIER_BATCH, NULL);
 		if (err) {
 			fprintf(stderr, "group %s: %s: %s\n", name, strerror(-err),
 				tf_nl_errmsg(nl));

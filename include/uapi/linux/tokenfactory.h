@@ -112,6 +112,10 @@
  *     TF_A_GROUP_TIER            u32     enum tf_tier
  *     TF_A_GROUP_TOKENS          u64     tokens generated, cumulative
  *     TF_A_GROUP_GREEN_UJ        u64     energy covered by surplus
+ *     TF_A_GROUP_CAP_UW          u64     the group's power cap, 0 for none:
+ *                                        stored and announced, the agent
+ *                                        applies it (cgroup cpu.max, GPU
+ *                                        clocks)
  *     TF_A_GROUP_ENERGY          nest    per domain:
  *       TF_A_ENERGY                nest  { TF_A_ENERGY_DOMAIN_ID u32,
  *                                          TF_A_ENERGY_UJ u64 }
@@ -119,8 +123,10 @@
  *       TF_A_MEMBER                nest  { TF_A_MEMBER_PID u32 |
  *                                          TF_A_MEMBER_CGROUP string }
  *
- * TF_CMD_GROUP_NEW (do, admin)     TF_A_GROUP_NAME, TF_A_GROUP_TIER
- * TF_CMD_GROUP_SET (do, admin)     TF_A_GROUP_NAME, TF_A_GROUP_TIER
+ * TF_CMD_GROUP_NEW (do, admin)     TF_A_GROUP_NAME, TF_A_GROUP_TIER,
+ *                                  optional TF_A_GROUP_CAP_UW
+ * TF_CMD_GROUP_SET (do, admin)     TF_A_GROUP_NAME, and TF_A_GROUP_TIER
+ *                                  and/or TF_A_GROUP_CAP_UW
  * TF_CMD_GROUP_DEL (do, admin)     TF_A_GROUP_NAME
  *   Notify TF_CMD_GROUP_NTF (the group's attributes; TF_A_GROUP_DELETED on
  *   deletion). EEXIST for a duplicate name, ENOENT for an unknown one.
@@ -325,6 +331,8 @@ enum tf_attr {
 
 	TF_A_BILL_EXIT_NS,
 	TF_A_BILL_OVERFLOWS,
+
+	TF_A_GROUP_CAP_UW,
 
 	__TF_A_MAX,
 	TF_A_MAX = __TF_A_MAX - 1

@@ -87,7 +87,33 @@ j=$(tfctl -j ledger bills)
 jcheck "$j" '(.bills | length) == 256 and .overflows == 6'
 jcheck "$j" '.bills[-1].pid == 3000259'
 
+# a group's cap: stored and announced for the agent to apply, and its
+# powercap zone (created by a work item: poll for it)
+zone_of() {
+	local n=0 f
+	while [ $n -lt 30 ]; do
+		for f in /sys/class/powercap/tokenfactory*/name; do
+			[ "$(cat "$f")" = "$1" ] && { dirname "$f"; return 0; }
+		done
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+tfctl group set batch1 cap 150W
+jcheck "$(tfctl -j group show batch1)" '.groups[0].cap_uw == 150000000'
+z=$(zone_of batch1) || die "no powercap zone for group batch1"
+echo "group batch1: $z"
+expect_eq "zone limit" "$(cat $z/constraint_0_power_limit_uw)" 150000000
+expect_eq "zone energy = the group's" "$(cat $z/energy_uj)" 6000000
+echo 90000000 > $z/constraint_0_power_limit_uw
+jcheck "$(tfctl -j group show batch1)" '.groups[0].cap_uw == 90000000'
+zone_of chat > /dev/null || die "no zone for chat"
 tfctl group del chat
+sleep 0.5
+for f in /sys/class/powercap/tokenfactory*/name; do
+	[ "$(cat "$f")" != chat ] || die "zone of a deleted group remains"
+done
 mon_stop
 
 has_event /tmp/mon.json '.event == "bill" and .pid == '$p1 || die "no bill event"
