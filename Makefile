@@ -115,6 +115,14 @@ $(B)/tests/unit/test_print: $(B)/tests/unit/test_print.o $(B)/agent/print.o
 $(B)/tests/unit/test_units: $(B)/tests/unit/test_units.o $(B)/agent/units.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
+# The NVML pieces need libc and nothing else (no skeleton, no pkg-config),
+# so a host without clang or libbpf builds them.
+NVML_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iagent
+
+$(B)/agent/nvml.o: agent/nvml.c agent/nvml.h agent/nvml_api.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(NVML_CFLAGS) $(CFLAGS) -c $< -o $@
+
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
