@@ -45,10 +45,13 @@ TFD_OBJS := $(B)/agent/tokenfactoryd.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
-	$(B)/tests/unit/test_units
+	$(B)/tests/unit/test_units $(B)/tests/unit/test_nvml
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench
-TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS)
+# The NVML test double: a library named as the driver's, in a directory of
+# its own.
+NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
+TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(NVML_DOUBLE)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm \
 	style sparse clean help demo bench-netlink
@@ -114,6 +117,15 @@ $(B)/tests/unit/test_print: $(B)/tests/unit/test_print.o $(B)/agent/print.o
 
 $(B)/tests/unit/test_units: $(B)/tests/unit/test_units.o $(B)/agent/units.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+# agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
+$(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -lm $(CMOCKA_LIBS)
+
+$(NVML_DOUBLE): tests/nvml-double/nvml-double.c agent/nvml_api.h
+	@mkdir -p $(@D)
+	$(call msg,CC-SO,$@)$(CC) $(TF_CFLAGS) -Iagent $(CFLAGS) -fPIC -shared \
+		-fvisibility=hidden -Wl,-soname,libnvidia-ml.so.1 -o $@ $< -lm -pthread
 
 # The NVML pieces need libc and nothing else (no skeleton, no pkg-config),
 # so a host without clang or libbpf builds them.
