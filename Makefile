@@ -47,12 +47,17 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
-	$(B)/tests/unit/test_account
+	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin
-TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS)
+# The NVML test double (a library named as the driver's, in a directory of
+# its own) and the read-only check for hosts with NVIDIA GPUs.
+NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
+GPU_TOOLS := $(B)/tests/gpu/tf-nvml-check
+TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(NVML_DOUBLE) $(GPU_TOOLS)
 
-.PHONY: all module userspace tests deps check check-unit check-bpf check-vm \
+
+.PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
 	style sparse clean help demo bench-netlink
 .DEFAULT_GOAL := all
 
@@ -63,6 +68,7 @@ help:
 	@echo 'make deps       install build and test dependencies (apt-get)'
 	@echo 'make check      all tests: unit, BPF, VM; ends with "N passed, N failed"'
 	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
+	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
 	@echo 'make sparse     the module built with sparse (C=1)'
 	@echo 'KDIR=...        kernel build dir (now: $(KDIR))'
@@ -123,6 +129,30 @@ $(B)/tests/unit/test_attrib: $(B)/tests/unit/test_attrib.o $(B)/agent/attrib.o
 $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.o $(B)/agent/attrib.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
+# agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
+$(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -lm $(CMOCKA_LIBS)
+
+$(NVML_DOUBLE): tests/nvml-double/nvml-double.c agent/nvml_api.h
+	@mkdir -p $(@D)
+	$(call msg,CC-SO,$@)$(CC) $(TF_CFLAGS) -Iagent $(CFLAGS) -fPIC -shared \
+		-fvisibility=hidden -Wl,-soname,libnvidia-ml.so.1 -o $@ $< -lm -pthread
+
+# The NVML pieces need libc and nothing else (no skeleton, no pkg-config),
+# so a GPU host without clang or libbpf builds the check (make check-gpu).
+NVML_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iagent
+
+$(B)/agent/nvml.o: agent/nvml.c agent/nvml.h agent/nvml_api.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(NVML_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/tests/gpu/nvml-check.o: tests/gpu/nvml-check.c agent/nvml.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(NVML_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/tests/gpu/tf-nvml-check: $(B)/tests/gpu/nvml-check.o $(B)/agent/nvml.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl
+
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
@@ -148,6 +178,10 @@ check-bpf: tests
 
 check-vm: module userspace $(VM_TOOLS)
 	$(Q)tests/run.sh vm
+
+# Needs a host with NVIDIA GPUs and their driver; builds with cc alone.
+check-gpu: $(GPU_TOOLS)
+	$(Q)tests/run.sh gpu
 
 export T KDIR VM_KERNEL
 

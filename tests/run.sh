@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs test layers (unit, bpf, vm) and prints one line per test,
+# Runs test layers (unit, bpf, vm, gpu) and prints one line per test,
 # "PASS: layer/name" or "FAIL: layer/name", then the verdict
 # "N passed, N failed". Exit status 0 only if nothing failed.
 # T=pattern runs only the tests whose name contains pattern.
@@ -58,6 +58,11 @@ layer_bpf() {
 
 layer_vm() {
 	"$top/tests/vm/run.sh" || echo "FAIL: vm/harness (exit $?)"
+}
+
+# Read-only NVML checks on this host's NVIDIA GPUs (not part of make check).
+layer_gpu() {
+	"$top/tests/gpu/nvml-check.sh"
 }
 
 for layer in "$@"; do
