@@ -42,7 +42,8 @@ endif
 AGENT_COMMON := $(B)/agent/tf_nl.o
 TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/agent.o $(B)/agent/account.o \
-	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(AGENT_COMMON)
+	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
+	$(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
@@ -97,7 +98,7 @@ $(B)/tfctl: $(TFCTL_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(JSON_LIBS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) -ldl
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
@@ -176,7 +177,7 @@ check-unit: tests
 check-bpf: tests
 	$(Q)tests/run.sh bpf
 
-check-vm: module userspace $(VM_TOOLS)
+check-vm: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
 	$(Q)tests/run.sh vm
 
 # Needs a host with NVIDIA GPUs and their driver; builds with cc alone.

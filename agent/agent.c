@@ -6,18 +6,26 @@
  * domain's delta exactly; this file gathers the inputs and pushes the rows.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "account.h"
 #include "agent.h"
+#include "nvml.h"
 #include "sensor.h"
 #include "tf_nl.h"
+
+#define TF_AGENT_UTIL_SAMPLES 512
 
 struct tf_agent {
 	struct tf_nl *nl;
 	struct tf_sensor *sensor;
+	struct tf_nvml *nvml;		/* NULL: no NVIDIA GPUs */
+	uint64_t gpu_since_us[TF_ACCT_MAX_GPUS];
+	bool gpu_known[TF_ACCT_MAX_GPUS];
+	struct tf_gpu_proc_util util[TF_AGENT_UTIL_SAMPLES];
 	struct tf_agent_stats st;
 	/* the domains' energy at the previous tick, by id */
 	uint64_t last_uj[TF_NL_MAX_ENERGIES];
@@ -57,6 +65,12 @@ int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
 	if (err)
 		goto err_nl;
 	a->st.counters = tf_sensor_has_counters(a->sensor);
+	/* accounting only reads the GPUs; actuators get their own handle */
+	if (o->gpus && !tf_nvml_open(&a->nvml, TF_NVML_RDONLY)) {
+		a->st.gpus = tf_nvml_count(a->nvml);
+		if (a->st.gpus > TF_ACCT_MAX_GPUS)
+			a->st.gpus = TF_ACCT_MAX_GPUS;
+	}
 	*out = a;
 	return 0;
 
@@ -72,6 +86,7 @@ void tf_agent_close(struct tf_agent *a)
 	if (!a)
 		return;
 	tf_sensor_close(a->sensor);
+	tf_nvml_close(a->nvml);
 	tf_nl_close(a->nl);
 	free(a->procs);
 	free(a->rows);
@@ -83,26 +98,83 @@ const struct tf_agent_stats *tf_agent_stats(const struct tf_agent *a)
 	return &a->st;
 }
 
-static void tf_agent_on_proc(const struct tf_proc_delta *d, void *arg)
+/* A fresh entry for this tick's process list; NULL without memory. */
+static struct tf_proc_tick *tf_agent_proc_new(struct tf_agent *a, uint32_t tgid)
 {
-	struct tf_agent *a = arg;
 	struct tf_proc_tick *p;
-	unsigned int k;
 
 	if (a->nprocs == a->cap) {
 		size_t cap = a->cap ? 2 * a->cap : 256;
 		struct tf_proc_tick *v = realloc(a->procs, cap * sizeof(*v));
 
 		if (!v)
-			return;	/* counted below: their energy stays remainder */
+			return NULL;	/* its energy stays remainder: conserved */
 		a->procs = v;
 		a->cap = cap;
 	}
 	p = &a->procs[a->nprocs++];
 	memset(p, 0, sizeof(*p));
-	p->tgid = d->tgid;
+	p->tgid = tgid;
+	return p;
+}
+
+static void tf_agent_on_proc(const struct tf_proc_delta *d, void *arg)
+{
+	struct tf_agent *a = arg;
+	struct tf_proc_tick *p = tf_agent_proc_new(a, d->tgid);
+	unsigned int k;
+
+	if (!p)
+		return;
 	for (k = 0; k < TF_SENSOR_MAX_PKGS && k < TF_ACCT_MAX_PKGS; k++)
 		p->cpu[k] = a->st.counters ? d->cycles[k] : d->on_ns[k];
+}
+
+/*
+ * GPUs: push each one's energy counter to the module (its meter), and weigh
+ * processes by their SM utilisation samples since the last tick. A process
+ * the CPU sensor did not see this tick gets an entry of its own.
+ */
+static void tf_agent_gpus(struct tf_agent *a)
+{
+	unsigned int i, j, n;
+	size_t k;
+
+	for (i = 0; i < a->st.gpus; i++) {
+		uint64_t uj, uw, min, max, dflt;
+		char name[TF_NAME_LEN];
+
+		snprintf(name, sizeof(name), "gpu-%u", i);
+		if (tf_nvml_energy_uj(a->nvml, i, &uj))
+			continue;
+		if (tf_nvml_power_uw(a->nvml, i, &uw))
+			uw = 0;
+		if (!a->gpu_known[i] &&
+		    !tf_nvml_limit_range_uw(a->nvml, i, &min, &max, &dflt)) {
+			if (!tf_nl_energy_push(a->nl, name, uj, &uw, &max))
+				a->gpu_known[i] = true;
+		} else if (a->gpu_known[i]) {
+			tf_nl_energy_push(a->nl, name, uj, &uw, NULL);
+		}
+		n = TF_AGENT_UTIL_SAMPLES;
+		if (tf_nvml_process_util(a->nvml, i, a->gpu_since_us[i], a->util, &n))
+			continue;
+		for (j = 0; j < n; j++) {
+			struct tf_proc_tick *p = NULL;
+
+			if (!a->util[j].pid)
+				continue;
+			if (a->util[j].time_us > a->gpu_since_us[i])
+				a->gpu_since_us[i] = a->util[j].time_us;
+			for (k = 0; k < a->nprocs; k++)
+				if (a->procs[k].tgid == a->util[j].pid)
+					p = &a->procs[k];
+			if (!p)
+				p = tf_agent_proc_new(a, a->util[j].pid);
+			if (p)
+				p->gpu[i] += a->util[j].sm_pct;
+		}
+	}
 }
 
 /* Each domain's delta since the last tick; false on the first sight of it. */
@@ -152,6 +224,8 @@ int tf_agent_tick(struct tf_agent *a)
 	err = tf_sensor_collect(a->sensor, tf_agent_on_proc, a);
 	if (err)
 		return err;
+	if (a->nvml)
+		tf_agent_gpus(a);
 	err = tf_nl_domains(a->nl, &v, &n);
 	if (err)
 		return err;

@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		   "  --interval     accounting tick (default 1s)\n"
 		   "  --max-procs    processes the sensor tracks at once (default 16384)\n"
 		   "  --no-counters  weigh CPU use by time even where cycles are counted\n"
+		   "  --no-gpus      do not look for NVIDIA GPUs (NVML)\n"
 		   "  --once         run two ticks (the first only sets the baseline) and exit\n"
 		   "  --verbose      log every tick\n");
 }
@@ -68,12 +69,13 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "max-procs", required_argument, NULL, 'm' },
 		{ "no-counters", no_argument, NULL, 'C' },
+		{ "no-gpus", no_argument, NULL, 'G' },
 		{ "once", no_argument, NULL, '1' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tf_agent_opts ao = { .max_procs = 16384, .counters = true };
+	struct tf_agent_opts ao = { .max_procs = 16384, .counters = true, .gpus = true };
 	struct sigaction sa = { .sa_handler = tfd_on_signal };
 	const struct tf_agent_stats *st;
 	uint64_t interval_ms = 1000;
@@ -83,7 +85,7 @@ int main(int argc, char **argv)
 	int opt, err;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "i:m:C1vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:m:CG1vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (tf_parse_duration_ms(optarg, &interval_ms) ||
@@ -103,6 +105,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			ao.counters = false;
+			break;
+		case 'G':
+			ao.gpus = false;
 			break;
 		case '1':
 			once = true;
@@ -128,8 +133,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	st = tf_agent_stats(agent);
-	tfd_log(6, "accounting every %" PRIu64 " ms, CPU weight: %s", interval_ms,
-		st->counters ? "cycles" : "on-CPU time (no hardware counters)");
+	tfd_log(6, "accounting every %" PRIu64 " ms, CPU weight: %s, %u NVIDIA GPU(s)%s",
+		interval_ms,
+		st->counters ? "cycles" : "on-CPU time (no hardware counters)",
+		st->gpus, ao.gpus && !st->gpus ? " (no NVML: GPUs not metered)" : "");
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!tfd_stop) {

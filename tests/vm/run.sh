@@ -69,6 +69,8 @@ add_suite() {
 	copy_exe "$B/tests/vm/tf-nlraw" /usr/bin/tf-nlraw
 	copy_exe "$B/tests/bench/tf-nlbench" /usr/bin/tf-nlbench
 	copy_exe "$B/tests/vm/tf-spin" /usr/bin/tf-spin
+	# the TEST DOUBLE of NVML, for tokenfactoryd's GPU path (no GPU here)
+	copy_exe "$B/tests/nvml-double/libnvidia-ml.so.1" /usr/lib/tf-test/libnvidia-ml.so.1
 	copy_exe "$(command -v jq)" /usr/bin/jq
 	copy_exe "$(command -v powercap-info)" /usr/bin/powercap-info
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"

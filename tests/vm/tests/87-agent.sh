@@ -10,9 +10,12 @@ sleep 1
 kill -0 $agent || { cat /tmp/agent.log; die "agent did not start"; }
 jcheck "$(tfctl -j status)" '.failsafe == false'
 
-tf-spin 25 10 > /tmp/spin25 &
+# Both on CPU 0: energy per CPU-second then is the same for the two in every
+# tick, even when a busy host starves a vCPU now and then, so their energy
+# ratio must be their CPU-time ratio.
+taskset -c 0 tf-spin 25 10 > /tmp/spin25 &
 a=$!
-tf-spin 75 10 > /tmp/spin75 &
+taskset -c 0 tf-spin 75 10 > /tmp/spin75 &
 b=$!
 # a fork storm meanwhile: each short process is billed, none is lost
 # (sh -c, not true: busybox runs true inside the shell, with no new process)
