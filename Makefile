@@ -48,7 +48,8 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
-	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml
+	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
+	$(B)/tests/unit/test_policy
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin
 # The NVML test double (a library named as the driver's, in a directory of
@@ -128,6 +129,9 @@ $(B)/tests/unit/test_attrib: $(B)/tests/unit/test_attrib.o $(B)/agent/attrib.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.o $(B)/agent/attrib.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
