@@ -49,7 +49,7 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
-	$(B)/tests/unit/test_policy
+	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin
 # The NVML test double (a library named as the driver's, in a directory of
@@ -89,7 +89,10 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 # ---- agent and tfctl ---------------------------------------------------------
-userspace: $(B)/tfctl $(B)/tokenfactoryd
+userspace: $(B)/tfctl $(B)/tokenfactoryd $(B)/tf-caiso
+
+$(B)/tf-caiso: $(B)/agent/tf-caiso.o $(B)/agent/trace.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^
 
 $(B)/agent/%.o: agent/%.c $(wildcard agent/*.h) include/uapi/linux/tokenfactory.h $(BPF_SKELS)
 	@mkdir -p $(@D)
@@ -132,6 +135,9 @@ $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.

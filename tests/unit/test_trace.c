@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The CAISO converter: hour-ending local time, sparse hours, several rows an hour. */
+#include <string.h>
+
+#include "tf_test.h"
+#include "trace.h"
+
+#define HEADER "month,day,year,hour,curtailment_type,reason,curtail_category,fuel_type,curtailed_MWh,curtailed_MW\n"
+
+static int read_str(const char *text, long from, long to, struct tf_trace *t,
+		    char *err, size_t errsz)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	assert_non_null(f);
+	ret = tf_caiso_read(f, "test.csv", from, to, t, err, errsz);
+	fclose(f);
+	return ret;
+}
+
+static void test_civil(void **state)
+{
+	(void)state;
+	assert_int_equal(tf_days_from_civil(1970, 1, 1), 0);
+	assert_int_equal(tf_days_from_civil(2018, 3, 24), 17614);
+	assert_int_equal(tf_days_from_civil(2000, 3, 1), 11017);
+}
+
+/* Hour-ending: HE 1 is 00:00-01:00 local; PST is UTC-8, PDT UTC-7. */
+static void test_hour_ending(void **state)
+{
+	(void)state;
+	/* 2018-01-15 HE1 = 00:00 PST = 08:00 UTC */
+	assert_int_equal(tf_caiso_hour_utc(2018, 1, 15, 1), 1515974400 + 8 * 3600);
+	/* 2018-03-24 HE16 = 15:00 PDT = 22:00 UTC */
+	assert_int_equal(tf_caiso_hour_utc(2018, 3, 24, 16),
+			 17614 * 86400LL + 22 * 3600);
+	/* DST 2018 began 2018-03-11 02:00: HE2 is PST, HE4 PDT, one hour apart */
+	assert_int_equal(tf_caiso_hour_utc(2018, 3, 11, 4) - tf_caiso_hour_utc(2018, 3, 11, 2), 3600);
+	/* the missing hour (HE3) lands on the one after it */
+	assert_int_equal(tf_caiso_hour_utc(2018, 3, 11, 3), tf_caiso_hour_utc(2018, 3, 11, 4));
+	/* DST 2018 ended 2018-11-04 02:00 PDT: HE1 PDT, HE2 PST, two hours apart */
+	assert_int_equal(tf_caiso_hour_utc(2018, 11, 4, 2) - tf_caiso_hour_utc(2018, 11, 4, 1), 7200);
+	/* ordinary days: 24 hours */
+	assert_int_equal(tf_caiso_hour_utc(2018, 6, 2, 1) - tf_caiso_hour_utc(2018, 6, 1, 1), 86400);
+}
+
+static void test_sparse_and_summed(void **state)
+{
+	static const char text[] = HEADER
+		"4,2,2018,14,Economic,Local,Economic - Local,SOLR,100,\n"
+		"4,2,2018,14,Economic,System,Economic - System,WIND,50,20\n"
+		"4,2,2018,10,Economic,Local,Economic - Local,SOLR,7,7\n";
+	struct tf_site_scale s = { 0.005, 100, 1000 };
+	struct tf_trace t;
+	char err[200];
+	size_t i, nonzero = 0;
+
+	(void)state;
+	assert_int_equal(read_str(text, 0, 0, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 24);	/* the whole local day, zeros too */
+	assert_int_equal(t.v[0].t, tf_caiso_hour_utc(2018, 4, 2, 1));
+	for (i = 0; i < t.n; i++)
+		nonzero += t.v[i].mwh > 0;
+	assert_int_equal(nonzero, 2);
+	assert_true(t.v[13].mwh == 150);	/* HE14: both rows */
+	assert_true(t.v[9].mwh == 7);
+	/* 150 MW × 0.5 % / 100 hosts = 7.5 kW, a host takes at most 1 kW */
+	assert_true(tf_host_surplus_w(t.v[13].mwh, &s) == 1000);
+	assert_true(tf_host_surplus_w(t.v[9].mwh, &s) == 350);
+	assert_true(tf_host_surplus_w(0, &s) == 0);
+	tf_trace_free(&t);
+}
+
+static void test_day_range(void **state)
+{
+	static const char text[] = HEADER
+		"4,1,2018,12,E,L,E,SOLR,1,\n"
+		"4,3,2018,12,E,L,E,SOLR,3,\n"
+		"4,5,2018,12,E,L,E,SOLR,5,\n";
+	struct tf_trace t;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(read_str(text, 20180402, 20180404, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 24);
+	assert_true(t.v[11].mwh == 3);
+	tf_trace_free(&t);
+	assert_int_equal(read_str(text, 20190101, 0, &t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no rows"));
+}
+
+static void test_errors_name_line_and_field(void **state)
+{
+	struct tf_trace t;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(read_str("a,b,c\n", 0, 0, &t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "test.csv:1"));
+	assert_int_equal(read_str(HEADER "4,2,2018,25,E,L,E,SOLR,1,\n", 0, 0, &t,
+				  err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "test.csv:2: field hour"));
+	assert_int_equal(read_str(HEADER "4,2,2018,3,E,L,E,SOLR,1,\n13,2,2018,3,E,L,E,SOLR,1,\n",
+				  0, 0, &t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "test.csv:3: field month"));
+	assert_int_equal(read_str(HEADER "4,2,2018,3,E,L,E,SOLR,abc,\n", 0, 0, &t,
+				  err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "field curtailed_MWh"));
+	assert_int_equal(read_str(HEADER "4,2,2018,3,E,L,E,SOLR,-4,\n", 0, 0, &t,
+				  err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_civil),
+		cmocka_unit_test(test_hour_ending),
+		cmocka_unit_test(test_sparse_and_summed),
+		cmocka_unit_test(test_day_range),
+		cmocka_unit_test(test_errors_name_line_and_field),
+	};
+
+	return TF_RUN_TESTS("trace", tests);
+}
