@@ -26,7 +26,7 @@ NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 libnl-3.0 2>/dev/null)
 JSON_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
 BPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Ibpf
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Ibpf
 
 B := build
 
@@ -102,7 +102,7 @@ $(B)/tests/unit/kmod_%.o: kmod/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h tests/*.h) $(BPF_SKELS)
+$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h bpf/*.h tests/unit/kshim/*/*.h tests/*.h tests/bpf/*.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
 
