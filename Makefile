@@ -47,7 +47,8 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units
 BPF_TESTS := $(B)/tests/bpf/test_sensor
-VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench
+VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench \
+	$(B)/tests/vm/tf-sensor-check
 TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm \
@@ -117,6 +118,9 @@ $(B)/tests/unit/test_units: $(B)/tests/unit/test_units.o $(B)/agent/units.o
 
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+
+$(B)/tests/vm/tf-sensor-check: $(B)/tests/vm/sensor_check.o $(B)/agent/sensor.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS)
 
 $(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)

@@ -35,14 +35,16 @@ static inline void tp_spin(uint64_t ns)
 
 /*
  * A child with a duty cycle of pct % in periods of period_ms on
- * CLOCK_MONOTONIC, for seconds. In each period it spins until its own CPU
- * time reaches pct % of the periods so far, then sleeps to the next period
- * boundary: measured in its own CPU time, a child that another task
- * preempts still gets exactly its share (a wall-clock spin would count the
- * other task's time as its own).
+ * CLOCK_MONOTONIC, for seconds. Paced by its own CPU time (wall false): in
+ * each period it spins until its CPU time reaches pct % of the periods so
+ * far, then sleeps to the next period boundary, so that a child another
+ * task preempts still gets exactly its share. Paced by the wall clock
+ * (wall true): it spins pct % of a period from the moment it wakes, for a
+ * quiet machine where the kernel's task clock is off (see
+ * docs/testing.md, "The sensor in the VM").
  */
-static inline pid_t tp_duty_child(unsigned int pct, unsigned int period_ms,
-				  unsigned int seconds)
+static inline pid_t tp_duty_child2(unsigned int pct, unsigned int period_ms,
+				   unsigned int seconds, bool wall)
 {
 	pid_t pid = fork();
 
@@ -56,8 +58,14 @@ static inline pid_t tp_duty_child(unsigned int pct, unsigned int period_ms,
 			uint64_t want = c0 + n * period * pct / 100, wake;
 			struct timespec ts;
 
-			while (tp_now(CLOCK_THREAD_CPUTIME_ID) < want)
-				;
+			if (wall) {
+				want = tp_now(CLOCK_MONOTONIC) + period * pct / 100;
+				while (tp_now(CLOCK_MONOTONIC) < want)
+					;
+			} else {
+				while (tp_now(CLOCK_THREAD_CPUTIME_ID) < want)
+					;
+			}
 			wake = t0 + n * period;
 			ts.tv_sec = wake / 1000000000ULL;
 			ts.tv_nsec = wake % 1000000000ULL;
@@ -68,6 +76,12 @@ static inline pid_t tp_duty_child(unsigned int pct, unsigned int period_ms,
 		_exit(0);
 	}
 	return pid;
+}
+
+static inline pid_t tp_duty_child(unsigned int pct, unsigned int period_ms,
+				  unsigned int seconds)
+{
+	return tp_duty_child2(pct, period_ms, seconds, false);
 }
 
 /* What the reports said about one tgid, summed over collects. */

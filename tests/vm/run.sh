@@ -68,6 +68,7 @@ add_suite() {
 	copy_exe "$B/tokenfactoryd" /usr/sbin/tokenfactoryd
 	copy_exe "$B/tests/vm/tf-nlraw" /usr/bin/tf-nlraw
 	copy_exe "$B/tests/bench/tf-nlbench" /usr/bin/tf-nlbench
+	copy_exe "$B/tests/vm/tf-sensor-check" /usr/bin/tf-sensor-check
 	copy_exe "$(command -v jq)" /usr/bin/jq
 	copy_exe "$(command -v powercap-info)" /usr/bin/powercap-info
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"
