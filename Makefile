@@ -26,7 +26,7 @@ NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 libnl-3.0 2>/dev/null)
 JSON_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
 BPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Ibpf
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Ibpf
 
 B := build
 
@@ -51,7 +51,8 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
 	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace
 BPF_TESTS := $(B)/tests/bpf/test_sensor
-VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin
+VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
+	$(B)/tests/vm/tf-sensor-check
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
 NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
@@ -115,7 +116,7 @@ $(B)/tests/unit/kmod_%.o: kmod/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h tests/*.h) $(BPF_SKELS)
+$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h bpf/*.h tests/unit/kshim/*/*.h tests/*.h tests/bpf/*.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
 
@@ -169,6 +170,9 @@ $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 
 $(B)/tests/vm/tf-spin: $(B)/tests/vm/spin.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^
+
+$(B)/tests/vm/tf-sensor-check: $(B)/tests/vm/sensor_check.o $(B)/agent/sensor.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS)
 
 $(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)

@@ -37,6 +37,7 @@ int tf_account_tick(struct tf_dom_tick *doms, size_t nd,
 	for (i = 0; i < np; i++) {
 		memset(&rows[i], 0, sizeof(rows[i]));
 		rows[i].pid = procs[i].tgid;
+		memcpy(rows[i].comm, procs[i].comm, sizeof(rows[i].comm));
 	}
 	for (d = 0; d < nd; d++) {
 		struct tf_dom_tick *dom = &doms[d];

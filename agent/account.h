@@ -27,6 +27,7 @@ struct tf_dom_tick {
 
 struct tf_proc_tick {
 	uint32_t tgid;		/* 0: the idle tasks, part of the remainder */
+	char comm[16];		/* optional: labels the bill of one already gone */
 	uint64_t cpu[TF_ACCT_MAX_PKGS];	/* weight per package */
 	uint64_t gpu[TF_ACCT_MAX_GPUS];	/* weight per GPU */
 };

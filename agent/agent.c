@@ -126,6 +126,8 @@ static void tf_agent_on_proc(const struct tf_proc_delta *d, void *arg)
 
 	if (!p)
 		return;
+	memcpy(p->comm, d->comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = '\0';
 	for (k = 0; k < TF_SENSOR_MAX_PKGS && k < TF_ACCT_MAX_PKGS; k++)
 		p->cpu[k] = a->st.counters ? d->cycles[k] : d->on_ns[k];
 }

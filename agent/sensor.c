@@ -1,42 +1,175 @@
 // SPDX-License-Identifier: GPL-2.0
-/* User side of the eBPF sensor (bpf/sensor.bpf.c), through its skeleton. */
+/*
+ * User side of the eBPF sensor (bpf/sensor.bpf.c), through its skeleton.
+ *
+ * An interval ends when tf_sensor_collect() flushes every CPU into the next
+ * epoch (bpf/sensor.h says how slots keep the previous epoch's end). It
+ * then reads the process map as of the end of the finished epoch, drains
+ * the exit reports, and reports per process what grew since the previous
+ * collect. A process is named by (tgid, start time), so a reused tgid
+ * starts from zero. Over one collect the deltas of all processes add up to
+ * the CPUs' elapsed time between the two flushes, exactly.
+ */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "sensor.h"
 #include "sensor.skel.h"
 
-/* The last cumulative time of a process, per package, to report deltas. */
-struct tf_seen {
+#define TF_DEF_PROCS	16384
+#define TF_DEF_CGROUPS	4096
+#define TF_BATCH	256	/* map entries per batch syscall */
+#define TF_RB_EVENTS	4096	/* exit reports the ring buffer holds */
+#define TF_REAP_EVERY	32	/* collects between checks of an idle process */
+
+/* Flags of a tf_track. */
+#define TF_MARKED	0x1	/* its map entry is marked exited (ring was full) */
+#define TF_USED		0x2	/* matched in this collect */
+#define TF_SKIP		0x4	/* superseded by an exit report, or removed */
+#define TF_FRESH	0x8	/* charged after this collect's flush */
+#define TF_FINAL	0x10	/* its exit is fully reported */
+
+/*
+ * A process as the user side knows it. Followed by counts: a track has one
+ * set per package (what was last reported); a pending exit has three
+ * (base: last reported before the exit report, vf: as of the end of the
+ * interval, fin: final).
+ */
+struct tf_track {
 	uint32_t tgid;
-	uint64_t on_ns[TF_SENSOR_MAX_PKGS];
+	uint32_t flags;
+	uint32_t idle;		/* collects in a row it did not run */
+	uint32_t pad;
+	uint64_t start_ns;
+	uint64_t cgroup_id;
+	char comm[16];
+	struct tf_counts c[];
+};
+
+/* A growable array of equal-sized records. */
+struct tf_vec {
+	unsigned char *buf;
+	size_t n, cap, sz;
+};
+
+struct tf_id_rec {
+	uint32_t tgid;
+	struct tf_ident id;
 };
 
 struct tf_sensor {
 	struct sensor *skel;
+	struct ring_buffer *rb;
 	int ncpus;
-	void *buf;	/* one value per possible CPU */
-	unsigned int *pkg_of;	/* CPU -> package */
 	unsigned int npkgs;
-	struct tf_seen *seen;
-	size_t nseen;
+	uint8_t pkg_of[TF_MAX_CPUS];
+	bool counters;
+	int *pfd;		/* cycles, instructions per CPU; -1: none */
+	uint32_t epoch;
+	uint64_t *flush_ns;	/* per CPU, at the last collect */
+	uint64_t interval_ns;
+	struct tf_cpu *cpubuf;
+	struct tf_proc_stat *vals;	/* TF_BATCH * ncpus */
+	uint32_t *keys;
+	void *ubuf;		/* ncpus values of any per-CPU map */
+	struct tf_vec tracks, cur, pend, done, evs, ids;
+	struct tf_sensor_ustat us;
 };
 
-/* Each CPU's package, from sysfs; package 0 where it says nothing. */
-static int tf_sensor_topology(struct tf_sensor *s)
+static void *tf_at(const struct tf_vec *v, size_t i)
 {
-	int cpu;
+	return v->buf + i * v->sz;
+}
 
-	s->pkg_of = calloc(s->ncpus, sizeof(*s->pkg_of));
-	if (!s->pkg_of)
-		return -ENOMEM;
-	s->npkgs = 1;
+static void *tf_push(struct tf_vec *v)
+{
+	void *p;
+
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 64;
+
+		p = realloc(v->buf, cap * v->sz);
+		if (!p)
+			return NULL;
+		v->buf = p;
+		v->cap = cap;
+	}
+	p = tf_at(v, v->n++);
+	memset(p, 0, v->sz);
+	return p;
+}
+
+static void tf_swap(struct tf_vec *a, struct tf_vec *b)
+{
+	struct tf_vec t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void tf_add(struct tf_counts *a, const struct tf_counts *b)
+{
+	a->on_ns += b->on_ns;
+	a->cycles += b->cycles;
+	a->instructions += b->instructions;
+}
+
+static int tf_cmp_tgid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int tf_cmp_track(const void *a, const void *b)
+{
+	const struct tf_track *x = a, *y = b;
+	int c = tf_cmp_tgid(a, b);
+
+	return c ? c : (x->start_ns > y->start_ns) - (x->start_ns < y->start_ns);
+}
+
+static int tf_cmp_event(const void *a, const void *b)
+{
+	const struct tf_exit_event *x = a, *y = b;
+
+	if (x->tgid != y->tgid)
+		return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+	return (x->start_ns > y->start_ns) - (x->start_ns < y->start_ns);
+}
+
+/* The record of a vector sorted by tgid (and start) that names tgid. */
+static void *tf_find(const struct tf_vec *v, uint32_t tgid)
+{
+	return v->n ? bsearch(&tgid, v->buf, v->n, v->sz, tf_cmp_tgid) : NULL;
+}
+
+static struct tf_track *tf_find_proc(const struct tf_vec *v, uint32_t tgid,
+				     uint64_t start_ns)
+{
+	struct tf_track *t = tf_find(v, tgid);
+
+	return t && t->start_ns == start_ns ? t : NULL;
+}
+
+/* Each CPU's package, numbered densely in order of first appearance. */
+static int tf_topology(struct tf_sensor *s)
+{
+	int ids[TF_MAX_PKGS], cpu;
+	unsigned int k;
+
+	s->npkgs = 0;
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
 		char path[96];
-		unsigned int pkg = 0;
+		int id = 0;
 		FILE *f;
 
 		snprintf(path, sizeof(path),
@@ -44,94 +177,255 @@ static int tf_sensor_topology(struct tf_sensor *s)
 			 cpu);
 		f = fopen(path, "r");
 		if (f) {
-			if (fscanf(f, "%u", &pkg) != 1 || pkg >= TF_SENSOR_MAX_PKGS)
-				pkg = 0;
+			if (fscanf(f, "%d", &id) != 1)
+				id = 0;
 			fclose(f);
+		} else if (s->npkgs) {
+			/* a possible CPU not present: its package does not matter */
+			s->pkg_of[cpu] = 0;
+			continue;
 		}
-		s->pkg_of[cpu] = pkg;
-		if (pkg + 1 > s->npkgs)
-			s->npkgs = pkg + 1;
+		for (k = 0; k < s->npkgs && ids[k] != id; k++)
+			;
+		if (k == s->npkgs) {
+			if (k == TF_MAX_PKGS)
+				return -E2BIG;
+			ids[s->npkgs++] = id;
+		}
+		s->pkg_of[cpu] = k;
 	}
+	if (!s->npkgs)
+		s->npkgs = 1;
 	return 0;
 }
 
-int tf_sensor_open(struct tf_sensor **out, unsigned int max_procs)
+static int tf_perf_open(int cpu, __u32 type, __u64 config)
 {
+	struct perf_event_attr a = {
+		.size = sizeof(a),
+		.type = type,
+		.config = config,
+		/* never multiplexed: a count that stops is an error, not a guess */
+		.pinned = 1,
+	};
+
+	return syscall(__NR_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static void tf_counters_close(struct tf_sensor *s)
+{
+	int i;
+
+	if (!s->pfd)
+		return;
+	for (i = 0; i < 2 * s->ncpus; i++)
+		if (s->pfd[i] >= 0)
+			close(s->pfd[i]);
+	free(s->pfd);
+	s->pfd = NULL;
+}
+
+/* One cycles and one instructions counter per online CPU, or none at all. */
+static void tf_counters_open(struct tf_sensor *s, bool sw)
+{
+	__u32 type = sw ? PERF_TYPE_SOFTWARE : PERF_TYPE_HARDWARE;
+	__u64 cfg[2] = {
+		sw ? PERF_COUNT_SW_CPU_CLOCK : PERF_COUNT_HW_CPU_CYCLES,
+		sw ? PERF_COUNT_SW_CPU_CLOCK : PERF_COUNT_HW_INSTRUCTIONS,
+	};
+	int cpu, k, n = 0;
+
+	s->pfd = malloc(2 * s->ncpus * sizeof(*s->pfd));
+	if (!s->pfd) {
+		fprintf(stderr, "<4>tf-sensor: no counters: out of memory\n");
+		return;
+	}
+	for (cpu = 0; cpu < 2 * s->ncpus; cpu++)
+		s->pfd[cpu] = -1;
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		for (k = 0; k < 2; k++) {
+			int fd = tf_perf_open(cpu, type, cfg[k]);
+
+			if (fd >= 0) {
+				s->pfd[2 * cpu + k] = fd;
+				n++;
+			} else if (errno != ENODEV) {	/* ENODEV: CPU offline */
+				fprintf(stderr,
+					"<5>tf-sensor: no hardware counters (%s on cpu%d: %s): "
+					"cycles and instructions read 0\n",
+					k ? "instructions" : "cycles", cpu, strerror(errno));
+				tf_counters_close(s);
+				return;
+			}
+		}
+	}
+	if (!n) {
+		tf_counters_close(s);
+		return;
+	}
+	s->counters = true;
+}
+
+static int tf_on_exit(void *ctx, void *data, size_t size)
+{
+	struct tf_sensor *s = ctx;
+	struct tf_exit_event *e;
+
+	if (size < offsetof(struct tf_exit_event, pkg) || size > sizeof(*e))
+		return 0;
+	e = tf_push(&s->evs);
+	if (!e)
+		return -ENOMEM;
+	memcpy(e, data, size);
+	return 0;
+}
+
+int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
+{
+	unsigned int max_procs = o->max_procs ? o->max_procs : TF_DEF_PROCS;
+	size_t rbsz = 64 * 1024, ev;
 	struct tf_sensor *s;
-	size_t vsz;
-	int err;
+	uint32_t zero = 0;
+	int err, cpu, k;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->ncpus = libbpf_num_possible_cpus();
-	if (s->ncpus <= 0) {
-		err = s->ncpus ? s->ncpus : -EINVAL;
-		goto err_free;
+	if (s->ncpus <= 0 || s->ncpus > TF_MAX_CPUS) {
+		err = s->ncpus <= 0 ? (s->ncpus ? s->ncpus : -EINVAL) : -E2BIG;
+		free(s);
+		return err;
 	}
-	vsz = sizeof(struct tf_cpu) > sizeof(struct tf_proc_stat) ?
-	      sizeof(struct tf_cpu) : sizeof(struct tf_proc_stat);
-	s->buf = calloc(s->ncpus, (vsz + 7) & ~(size_t)7);
-	if (!s->buf) {
+	err = tf_topology(s);
+	if (err)
+		goto err_free;
+	s->tracks.sz = s->cur.sz = sizeof(struct tf_track) +
+		s->npkgs * sizeof(struct tf_counts);
+	s->pend.sz = s->done.sz = sizeof(struct tf_track) +
+		3 * s->npkgs * sizeof(struct tf_counts);
+	s->evs.sz = sizeof(struct tf_exit_event);
+	s->ids.sz = sizeof(struct tf_id_rec);
+	s->flush_ns = calloc(s->ncpus, sizeof(*s->flush_ns));
+	s->cpubuf = calloc(s->ncpus, sizeof(*s->cpubuf));
+	s->vals = calloc((size_t)TF_BATCH * s->ncpus, sizeof(*s->vals));
+	s->keys = calloc(TF_BATCH, sizeof(*s->keys));
+	s->ubuf = calloc(s->ncpus, sizeof(struct tf_proc_stat));
+	if (!s->flush_ns || !s->cpubuf || !s->vals || !s->keys || !s->ubuf) {
 		err = -ENOMEM;
 		goto err_free;
 	}
+	if (o->counters || o->sw_counters)
+		tf_counters_open(s, o->sw_counters);
+
 	s->skel = sensor__open();
 	if (!s->skel) {
 		err = -errno;
 		goto err_free;
 	}
-	if (max_procs) {
-		err = bpf_map__set_max_entries(s->skel->maps.tf_procs, max_procs);
-		if (err)
-			goto err_destroy;
+	s->skel->rodata->tf_use_counters = s->counters;
+	s->skel->rodata->tf_ncpus = s->ncpus;
+	s->skel->rodata->tf_npkgs = s->npkgs;
+	for (cpu = 0; cpu < s->ncpus; cpu++)
+		s->skel->rodata->tf_cpu_pkg[cpu] = s->pkg_of[cpu];
+	/* room for TF_RB_EVENTS reports; a power of two, as the kernel wants */
+	ev = 8 + offsetof(struct tf_exit_event, pkg) +
+		s->npkgs * sizeof(struct tf_exit_pkg);
+	while (rbsz < TF_RB_EVENTS * ev)
+		rbsz *= 2;
+	if (bpf_map__set_max_entries(s->skel->maps.tf_procs, max_procs) ||
+	    bpf_map__set_max_entries(s->skel->maps.tf_ident, max_procs) ||
+	    bpf_map__set_max_entries(s->skel->maps.tf_cgroups, o->max_cgroups ?
+				     o->max_cgroups : TF_DEF_CGROUPS) ||
+	    bpf_map__set_max_entries(s->skel->maps.tf_exits, rbsz)) {
+		err = -EINVAL;
+		goto err_destroy;
 	}
+	/* run on demand by tf_flush_all(), never attached */
+	bpf_program__set_autoattach(s->skel->progs.tf_flush, false);
 	err = sensor__load(s->skel);
 	if (err)
 		goto err_destroy;
+	for (cpu = 0; s->counters && cpu < s->ncpus; cpu++) {
+		for (k = 0; k < 2; k++) {
+			struct bpf_map *m = k ? s->skel->maps.tf_instructions :
+						s->skel->maps.tf_cycles;
+			int fd = s->pfd[2 * cpu + k];
+
+			if (fd >= 0 && bpf_map__update_elem(m, &cpu, sizeof(cpu), &fd,
+							    sizeof(fd), BPF_ANY)) {
+				err = -errno;
+				goto err_destroy;
+			}
+		}
+	}
+	/* tgid 0 takes what no entry can: it must always be there */
+	memset(s->ubuf, 0, s->ncpus * sizeof(struct tf_proc_stat));
+	if (bpf_map__update_elem(s->skel->maps.tf_procs, &zero, sizeof(zero), s->ubuf,
+				 s->ncpus * sizeof(struct tf_proc_stat), BPF_NOEXIST)) {
+		err = -errno;
+		goto err_destroy;
+	}
 	err = sensor__attach(s->skel);
+	if (err)
+		goto err_destroy;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.tf_exits), tf_on_exit,
+				 s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		goto err_destroy;
+	}
+	/* the baseline: the first collect reports from here */
+	err = tf_sensor_collect(s, NULL, NULL);
 	if (err)
 		goto err_destroy;
 	*out = s;
 	return 0;
 
 err_destroy:
-	sensor__destroy(s->skel);
+	tf_sensor_close(s);
+	return err;
 err_free:
-	free(s->buf);
+	free(s->flush_ns);
+	free(s->cpubuf);
+	free(s->vals);
+	free(s->keys);
+	free(s->ubuf);
 	free(s);
 	return err;
+}
+
+int tf_sensor_open(struct tf_sensor **out, unsigned int max_procs)
+{
+	struct tf_sensor_opts o = { .max_procs = max_procs, .counters = true };
+
+	return tf_sensor_open2(out, &o);
 }
 
 void tf_sensor_close(struct tf_sensor *s)
 {
 	if (!s)
 		return;
+	ring_buffer__free(s->rb);
 	sensor__destroy(s->skel);
-	free(s->buf);
-	free(s->pkg_of);
-	free(s->seen);
+	tf_counters_close(s);
+	free(s->flush_ns);
+	free(s->cpubuf);
+	free(s->vals);
+	free(s->keys);
+	free(s->ubuf);
+	free(s->tracks.buf);
+	free(s->cur.buf);
+	free(s->pend.buf);
+	free(s->done.buf);
+	free(s->evs.buf);
+	free(s->ids.buf);
 	free(s);
-}
-
-int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
-{
-	int err = tf_sensor_open(out, o->max_procs);
-
-	if (err)
-		return err;
-	err = tf_sensor_topology(*out);
-	if (err) {
-		tf_sensor_close(*out);
-		*out = NULL;
-	}
-	return err;
 }
 
 bool tf_sensor_has_counters(const struct tf_sensor *s)
 {
-	(void)s;
-	return false;
+	return s->counters;
 }
 
 unsigned int tf_sensor_packages(const struct tf_sensor *s)
@@ -139,101 +433,421 @@ unsigned int tf_sensor_packages(const struct tf_sensor *s)
 	return s->npkgs;
 }
 
-static int tf_seen_cmp(const void *a, const void *b)
+unsigned int tf_sensor_package_of(const struct tf_sensor *s, unsigned int cpu)
 {
-	const struct tf_seen *x = a, *y = b;
-
-	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+	return cpu < (unsigned int)s->ncpus ? s->pkg_of[cpu] : 0;
 }
 
-/*
- * Walks the process map, sums each process's per-CPU time by package and
- * reports what grew since the last walk.
- */
+uint64_t tf_sensor_interval_ns(const struct tf_sensor *s)
+{
+	return s->interval_ns;
+}
+
+const struct tf_sensor_ustat *tf_sensor_ustats(const struct tf_sensor *s)
+{
+	return &s->us;
+}
+
+/* Moves every CPU to the next epoch; the interval is what they covered. */
+static int tf_flush_all(struct tf_sensor *s)
+{
+	int fd = bpf_program__fd(s->skel->progs.tf_flush);
+	__u64 args[1] = { ++s->epoch };
+	uint32_t zero = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = args,
+			    .ctx_size_in = sizeof(args),
+			    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
+
+		if (bpf_prog_test_run_opts(fd, &t))
+			s->us.flush_fail++;	/* offline: ENXIO */
+	}
+	if (bpf_map__lookup_elem(s->skel->maps.tf_cpus, &zero, sizeof(zero),
+				 s->cpubuf, s->ncpus * sizeof(*s->cpubuf), 0))
+		return -errno;
+	s->interval_ns = 0;
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		uint64_t now = s->cpubuf[cpu].flush_ns;
+
+		if (s->flush_ns[cpu])
+			s->interval_ns += now - s->flush_ns[cpu];
+		s->flush_ns[cpu] = now;
+	}
+	return 0;
+}
+
+/* Reads a whole hash map, TF_BATCH entries per syscall. */
+static int tf_read_map(struct tf_sensor *s, struct bpf_map *m, void *vals,
+		       size_t vsz, int (*each)(struct tf_sensor *, uint32_t,
+					       const void *, void *),
+		       void *arg)
+{
+	__u64 token = 0;
+	bool first = true, last = false;
+	int fd = bpf_map__fd(m);
+
+	while (!last) {
+		__u32 n = TF_BATCH, i;
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
+					       s->keys, vals, &n, NULL);
+
+		if (err == -ENOENT)
+			last = true;
+		else if (err)
+			return err;
+		for (i = 0; i < n; i++) {
+			err = each(s, s->keys[i], (const char *)vals + i * vsz, arg);
+			if (err)
+				return err;
+		}
+		first = false;
+	}
+	return 0;
+}
+
+static int tf_each_ident(struct tf_sensor *s, uint32_t tgid, const void *v,
+			 void *arg)
+{
+	struct tf_id_rec *r = tf_push(&s->ids);
+
+	(void)arg;
+	if (!r)
+		return -ENOMEM;
+	r->tgid = tgid;
+	memcpy(&r->id, v, sizeof(r->id));
+	return 0;
+}
+
+/* One process entry, as of the end of epoch *arg (see bpf/sensor.h). */
+static int tf_each_proc(struct tf_sensor *s, uint32_t tgid, const void *v,
+			void *arg)
+{
+	const struct tf_proc_stat *slot = v;
+	uint32_t end = *(uint32_t *)arg;
+	struct tf_id_rec *id;
+	struct tf_track *t;
+	uint64_t last = 0;
+	int cpu;
+
+	t = tf_push(&s->cur);
+	if (!t)
+		return -ENOMEM;
+	t->tgid = tgid;
+	for (cpu = 0; cpu < s->ncpus; cpu++, slot++) {
+		int32_t age = (int32_t)(slot->epoch - end);
+
+		tf_add(&t->c[s->pkg_of[cpu]], age <= 0 ? &slot->cum : &slot->snap);
+		if (age > 0)
+			t->flags |= TF_FRESH;
+		if (slot->exited)
+			t->flags |= TF_MARKED;
+		if (slot->last_ns > last) {
+			last = slot->last_ns;
+			t->cgroup_id = slot->cgroup_id;
+		}
+	}
+	id = tf_find(&s->ids, tgid);
+	if (id) {
+		t->start_ns = id->id.start_ns;
+		memcpy(t->comm, id->id.comm, sizeof(t->comm));
+		t->comm[sizeof(t->comm) - 1] = 0;
+	} else if (!tgid) {
+		strcpy(t->comm, "idle");
+	}
+	return 0;
+}
+
+/* d = a - b per package; false if nothing grew. */
+static bool tf_delta(const struct tf_sensor *s, struct tf_proc_delta *d,
+		     const struct tf_counts *a, const struct tf_counts *b)
+{
+	bool grew = false;
+	unsigned int k;
+
+	for (k = 0; k < s->npkgs; k++) {
+		static const struct tf_counts zero;
+		const struct tf_counts *z = b ? &b[k] : &zero;
+
+		/* cumulative counts never shrink; guard against a torn read */
+		d->on_ns[k] = a[k].on_ns > z->on_ns ? a[k].on_ns - z->on_ns : 0;
+		d->cycles[k] = a[k].cycles > z->cycles ? a[k].cycles - z->cycles : 0;
+		d->instructions[k] = a[k].instructions > z->instructions ?
+				     a[k].instructions - z->instructions : 0;
+		grew |= d->on_ns[k] || d->cycles[k] || d->instructions[k];
+	}
+	return grew;
+}
+
+static void tf_report(const struct tf_track *t, struct tf_proc_delta *d,
+		      bool exited,
+		      void (*fn)(const struct tf_proc_delta *d, void *arg),
+		      void *arg)
+{
+	d->tgid = t->tgid;
+	d->cgroup_id = t->cgroup_id;
+	memcpy(d->comm, t->comm, sizeof(d->comm));
+	d->exited = exited;
+	if (fn)
+		fn(d, arg);
+}
+
+/* The exit reports drained in this collect, F the finished epoch. */
+static int tf_exits(struct tf_sensor *s, uint32_t F,
+		    void (*fn)(const struct tf_proc_delta *d, void *arg),
+		    void *arg)
+{
+	unsigned int np = s->npkgs, k;
+	struct tf_proc_delta d;
+	struct tf_track *p;
+	size_t i;
+
+	/* the previous collect's exits, now complete */
+	for (i = 0; i < s->pend.n; i++) {
+		p = tf_at(&s->pend, i);
+		if (p->flags & TF_FINAL)
+			continue;
+		memset(&d, 0, sizeof(d));
+		tf_delta(s, &d, p->c + 2 * np, p->c + np);
+		tf_report(p, &d, true, fn, arg);
+		p->flags |= TF_FINAL;
+	}
+	tf_swap(&s->pend, &s->done);
+	s->pend.n = 0;
+
+	/* sorted, so that two reports of one process are neighbours */
+	if (s->evs.n > 1)
+		qsort(s->evs.buf, s->evs.n, s->evs.sz, tf_cmp_event);
+	for (i = 0; i < s->evs.n; i++) {
+		const struct tf_exit_event *e = tf_at(&s->evs, i);
+		struct tf_track *o, *c, key = { .tgid = e->tgid, .start_ns = e->start_ns };
+
+		if (s->done.n && bsearch(&key, s->done.buf, s->done.n, s->done.sz,
+					 tf_cmp_track)) {
+			s->us.dup_exits++;	/* its twin came a collect earlier */
+			continue;
+		}
+		p = s->pend.n ? tf_at(&s->pend, s->pend.n - 1) : NULL;
+		if (p && p->tgid == e->tgid && p->start_ns == e->start_ns) {
+			/* both threads summed the same slots: the later is larger */
+			s->us.dup_exits++;
+			for (k = 0; k < np; k++)
+				if (e->pkg[k].fin.on_ns > p->c[2 * np + k].on_ns)
+					p->c[2 * np + k] = e->pkg[k].fin;
+			continue;
+		}
+		s->us.exits++;
+		p = tf_push(&s->pend);
+		if (!p)
+			return -ENOMEM;
+		p->tgid = e->tgid;
+		p->start_ns = e->start_ns;
+		p->cgroup_id = e->cgroup_id;
+		memcpy(p->comm, e->comm, sizeof(p->comm));
+		p->comm[sizeof(p->comm) - 1] = 0;
+		o = tf_find_proc(&s->tracks, e->tgid, e->start_ns);
+		if (o)
+			o->flags |= TF_USED;
+		/* its entry, if the map read still saw it, says the same */
+		c = tf_find_proc(&s->cur, e->tgid, e->start_ns);
+		if (c)
+			c->flags |= TF_SKIP;
+		for (k = 0; k < np; k++) {
+			const struct tf_exit_pkg *ep = &e->pkg[k];
+
+			p->c[k] = o ? o->c[k] : (struct tf_counts){ 0 };
+			/* as of the end of F: see tf_sum_cpu() */
+			p->c[np + k] = e->epoch == F ? ep->hi :
+				       e->epoch == F + 1 ? ep->lo : ep->fin;
+			p->c[2 * np + k] = ep->fin;
+		}
+	}
+	for (i = 0; i < s->pend.n; i++) {
+		bool grew, final = true;
+
+		p = tf_at(&s->pend, i);
+		memset(&d, 0, sizeof(d));
+		grew = tf_delta(s, &d, p->c + np, p->c);
+		for (k = 0; k < np; k++)
+			final &= !memcmp(&p->c[np + k], &p->c[2 * np + k],
+					 sizeof(p->c[k]));
+		if (grew || final)
+			tf_report(p, &d, final, fn, arg);
+		if (final)
+			p->flags |= TF_FINAL;
+	}
+	if (s->pend.n > 1)
+		qsort(s->pend.buf, s->pend.n, s->pend.sz, tf_cmp_track);
+	return 0;
+}
+
 int tf_sensor_collect(struct tf_sensor *s,
 		      void (*fn)(const struct tf_proc_delta *d, void *arg),
 		      void *arg)
 {
-	const struct tf_proc_stat *v = s->buf;
-	struct tf_seen *next = NULL, *prev;
-	size_t nnext = 0, cap = 0;
-	uint32_t key, *cur = NULL;
 	struct tf_proc_delta d;
-	int fd = bpf_map__fd(s->skel->maps.tf_procs), i, err = 0;
+	uint32_t F;
+	size_t i;
+	int err;
 
-	while (!bpf_map_get_next_key(fd, cur, &key)) {
-		struct tf_seen *e, probe = { .tgid = key };
-		bool grew = false;
-		unsigned int k;
-
-		if (nnext == cap) {
-			cap = cap ? 2 * cap : 256;
-			e = realloc(next, cap * sizeof(*next));
-			if (!e) {
-				err = -ENOMEM;
-				break;
-			}
-			next = e;
-		}
-		cur = &key;
-		if (bpf_map_lookup_elem(fd, &key, s->buf))
-			continue;
-		e = &next[nnext++];
-		memset(e, 0, sizeof(*e));
-		e->tgid = key;
-		for (i = 0; i < s->ncpus; i++)
-			e->on_ns[s->pkg_of[i]] += v[i].on_ns;
-		prev = s->nseen ? bsearch(&probe, s->seen, s->nseen,
-					  sizeof(*s->seen), tf_seen_cmp) : NULL;
-		memset(&d, 0, sizeof(d));
-		d.tgid = key;
-		for (k = 0; k < TF_SENSOR_MAX_PKGS; k++) {
-			uint64_t before = prev ? prev->on_ns[k] : 0;
-
-			d.on_ns[k] = e->on_ns[k] > before ? e->on_ns[k] - before : 0;
-			grew |= d.on_ns[k] > 0;
-		}
-		if (grew)
-			fn(&d, arg);
-	}
-	if (err) {
-		free(next);
+	err = tf_flush_all(s);
+	if (err)
 		return err;
+	F = s->epoch - 1;
+	s->us.collects++;
+	s->ids.n = 0;
+	err = tf_read_map(s, s->skel->maps.tf_ident, s->vals,
+			  sizeof(struct tf_ident), tf_each_ident, NULL);
+	if (err)
+		return err;
+	if (s->ids.n > 1)
+		qsort(s->ids.buf, s->ids.n, s->ids.sz, tf_cmp_tgid);
+	/*
+	 * The map before the ring buffer: an exit removes its entry only after
+	 * its report is in the ring, so a process missing from the map read
+	 * is in the drain that follows.
+	 */
+	s->cur.n = 0;
+	err = tf_read_map(s, s->skel->maps.tf_procs, s->vals,
+			  s->ncpus * sizeof(struct tf_proc_stat), tf_each_proc, &F);
+	if (err)
+		return err;
+	if (s->cur.n > 1)
+		qsort(s->cur.buf, s->cur.n, s->cur.sz, tf_cmp_tgid);
+	s->evs.n = 0;
+	err = ring_buffer__consume(s->rb);
+	if (err < 0)
+		return err;
+	err = tf_exits(s, F, fn, arg);
+	if (err)
+		return err;
+
+	for (i = 0; i < s->cur.n; i++) {
+		struct tf_track *c = tf_at(&s->cur, i), *o;
+		bool grew;
+
+		if (c->flags & TF_SKIP)
+			continue;
+		o = tf_find_proc(&s->tracks, c->tgid, c->start_ns);
+		if (o)
+			o->flags |= TF_USED;
+		memset(&d, 0, sizeof(d));
+		grew = tf_delta(s, &d, c->c, o ? o->c : NULL);
+		/*
+		 * Marked: its exit found the ring buffer full. Reported final
+		 * and removed once nothing ran on it since the flush (its last
+		 * thread has switched out for good).
+		 */
+		if ((c->flags & TF_MARKED) && o && (o->flags & TF_MARKED) &&
+		    !(c->flags & TF_FRESH)) {
+			tf_report(c, &d, true, fn, arg);
+			bpf_map__delete_elem(s->skel->maps.tf_procs, &c->tgid,
+					     sizeof(c->tgid), 0);
+			bpf_map__delete_elem(s->skel->maps.tf_ident, &c->tgid,
+					     sizeof(c->tgid), 0);
+			s->us.ring_exits++;
+			c->flags |= TF_SKIP;
+			continue;
+		}
+		if (grew) {
+			tf_report(c, &d, false, fn, arg);
+			continue;
+		}
+		/*
+		 * The reaper: an entry no exit report removed (a ptraced
+		 * thread that is never released, say) must not stay forever.
+		 * A process idle for two intervals, and then every
+		 * TF_REAP_EVERY, is checked; gone, it is reported and removed.
+		 * Not sooner: a parent can reap a child that has yet to make
+		 * its last switch.
+		 */
+		c->idle = o ? o->idle + 1 : 1;
+		if (c->tgid && c->idle >= 2 && (c->idle - 2) % TF_REAP_EVERY == 0 &&
+		    kill(c->tgid, 0) && errno == ESRCH) {
+			tf_report(c, &d, true, fn, arg);
+			bpf_map__delete_elem(s->skel->maps.tf_procs, &c->tgid,
+					     sizeof(c->tgid), 0);
+			bpf_map__delete_elem(s->skel->maps.tf_ident, &c->tgid,
+					     sizeof(c->tgid), 0);
+			s->us.reaped++;
+			c->flags |= TF_SKIP;
+		}
 	}
-	qsort(next, nnext, sizeof(*next), tf_seen_cmp);
-	free(s->seen);
-	s->seen = next;
-	s->nseen = nnext;
+
+	/* a process we knew that left no entry and no report */
+	for (i = 0; i < s->tracks.n; i++) {
+		struct tf_track *o = tf_at(&s->tracks, i);
+
+		if (!(o->flags & TF_USED))
+			s->us.vanished++;
+	}
+	/* what was read becomes what was reported */
+	s->tracks.n = 0;
+	for (i = 0; i < s->cur.n; i++) {
+		struct tf_track *c = tf_at(&s->cur, i), *t;
+
+		if (c->flags & TF_SKIP)
+			continue;
+		t = tf_push(&s->tracks);
+		if (!t)
+			return -ENOMEM;
+		memcpy(t, c, s->cur.sz);
+		t->flags &= TF_MARKED;
+	}
 	return 0;
 }
 
-int tf_sensor_proc(struct tf_sensor *s, uint32_t tgid, struct tf_proc_stat *sum)
+/* Sums a per-CPU map's value over CPUs; -ENOENT if it has no such key. */
+static int tf_sum_percpu(struct tf_sensor *s, struct bpf_map *m, const void *key,
+			 size_t ksz, size_t vsz, size_t off, struct tf_counts *sum)
 {
-	const struct tf_proc_stat *v = s->buf;
-	int i;
+	int cpu;
 
-	if (bpf_map__lookup_elem(s->skel->maps.tf_procs, &tgid, sizeof(tgid),
-				 s->buf, s->ncpus * sizeof(*v), 0))
+	if (bpf_map__lookup_elem(m, key, ksz, s->ubuf, s->ncpus * vsz, 0))
 		return -errno;
 	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < s->ncpus; i++)
-		sum->on_ns += v[i].on_ns;
+	for (cpu = 0; cpu < s->ncpus; cpu++)
+		tf_add(sum, (const struct tf_counts *)((char *)s->ubuf + cpu * vsz + off));
 	return 0;
+}
+
+int tf_sensor_proc(struct tf_sensor *s, uint32_t tgid, struct tf_counts *sum)
+{
+	return tf_sum_percpu(s, s->skel->maps.tf_procs, &tgid, sizeof(tgid),
+			     sizeof(struct tf_proc_stat),
+			     offsetof(struct tf_proc_stat, cum), sum);
+}
+
+int tf_sensor_cgroup(struct tf_sensor *s, uint64_t cgroup_id,
+		     struct tf_counts *sum)
+{
+	return tf_sum_percpu(s, s->skel->maps.tf_cgroups, &cgroup_id,
+			     sizeof(cgroup_id), sizeof(struct tf_counts), 0, sum);
 }
 
 int tf_sensor_stats(struct tf_sensor *s, struct tf_sensor_stat *sum)
 {
-	const struct tf_cpu *v = s->buf;
 	uint32_t zero = 0;
-	int i;
+	int cpu;
 
 	if (bpf_map__lookup_elem(s->skel->maps.tf_cpus, &zero, sizeof(zero),
-				 s->buf, s->ncpus * sizeof(*v), 0))
+				 s->cpubuf, s->ncpus * sizeof(*s->cpubuf), 0))
 		return -errno;
 	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < s->ncpus; i++) {
-		sum->switches += v[i].stat.switches;
-		sum->proc_full += v[i].stat.proc_full;
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		const struct tf_sensor_stat *v = &s->cpubuf[cpu].stat;
+
+		sum->switches += v->switches;
+		sum->proc_full += v->proc_full;
+		sum->full_ns += v->full_ns;
+		sum->ident_full += v->ident_full;
+		sum->cgroup_full += v->cgroup_full;
+		sum->exits += v->exits;
+		sum->ring_full += v->ring_full;
+		sum->tail_ns += v->tail_ns;
+		sum->mark_fail += v->mark_fail;
+		sum->counter_err += v->counter_err;
 	}
 	return 0;
 }

@@ -71,6 +71,7 @@ add_suite() {
 	copy_exe "$B/tests/vm/tf-spin" /usr/bin/tf-spin
 	# the TEST DOUBLE of NVML, for tokenfactoryd's GPU path (no GPU here)
 	copy_exe "$B/tests/nvml-double/libnvidia-ml.so.1" /usr/lib/tf-test/libnvidia-ml.so.1
+	copy_exe "$B/tests/vm/tf-sensor-check" /usr/bin/tf-sensor-check
 	copy_exe "$(command -v jq)" /usr/bin/jq
 	copy_exe "$(command -v powercap-info)" /usr/bin/powercap-info
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"

@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-2.0
+# The BPF sensor on Debian's 6.1 kernel: the same CO-RE object the host
+# build loads on its own kernel. Two children with duty cycles of 25 % and
+# 75 %: every collect must add up to the CPUs' elapsed time exactly, each
+# child must be reported exited once, and the ratio of their on-CPU times
+# must be 3.
+#
+# In 100 ms periods the ratio must hold within 2 %, as on the host. In
+# 10 ms periods TCG cannot make a duty cycle known to 2 %: the children pace
+# themselves by their own CPU time, and the kernel's task clock charges a
+# woken task from its wake-up, not from its switch-in (check_preempt_curr
+# skips the next rq clock update), which under TCG comes 40 to 115 us
+# later, every period; pacing by the wall clock is worse (about 1.1 ms of
+# emulated syscalls per period). Measured over 10 ms periods: the ratio off
+# by -1.5 to +2.4 %; checked at 5 % (docs/testing.md, "The sensor in the VM").
+. /tests/lib.sh
+
+tf-sensor-check -s 5 -p 100 -t 2 || die "tf-sensor-check, 100 ms periods"
+tf-sensor-check -s 3 -p 10 -t 5 || die "tf-sensor-check, 10 ms periods"
