@@ -81,6 +81,20 @@ const struct tf_account *tf_bill_at(unsigned long pos)
 	return &tf_bills[tf_ring_slot(&tf_bill_ring, pos)];
 }
 
+/* The newest bill of nr, if it is still in the recent-exits table. */
+static struct tf_account *tf_bill_find(pid_t nr)
+{
+	unsigned int pos = tf_bill_ring.count;
+
+	while (pos--) {
+		struct tf_account *b = &tf_bills[tf_ring_slot(&tf_bill_ring, pos)];
+
+		if (b->nr == nr)
+			return b;
+	}
+	return NULL;
+}
+
 static void tf_bill(const struct tf_account *a)
 {
 	struct tf_account *b = &tf_bills[tf_ring_push(&tf_bill_ring)];
@@ -207,6 +221,30 @@ static void tf_account_add(struct tf_account *dst, const struct tf_account *d,
 	dst->green_uj += green_uj;
 }
 
+static bool tf_alive_nr(pid_t nr)
+{
+	struct pid *pid = find_get_pid(nr);
+	bool alive = pid && pid_has_task(pid, PIDTYPE_TGID);
+
+	put_pid(pid);
+	return alive;
+}
+
+/* Adds a tick's share to the process's group, if it has one. */
+static struct tf_group *tf_group_add(const struct tf_account *a, u64 green)
+{
+	struct tf_group *g = tf_group_of(a->nr);
+	int i;
+
+	if (!g)
+		return NULL;
+	for (i = 0; i < TF_MAX_DOMAINS; i++)
+		g->energy_uj[i] += a->energy_uj[i];
+	g->tokens += a->tokens;
+	g->green_uj += green;
+	return g;
+}
+
 static struct tf_entry *tf_entry_new(pid_t nr)
 {
 	struct task_struct *task;
@@ -258,10 +296,24 @@ int tf_ledger_push(struct nlattr *entries, u32 green_ppm,
 		struct tf_group *g;
 		struct tf_entry *e;
 		u64 green;
-		int i;
 
 		tf_entry_parse(pos, a, NULL);
 		e = tf_entry_find(a->nr);
+		green = tf_green_uj(a, green_ppm);
+		/*
+		 * The last of a process's time, reported after the module
+		 * billed it: it joins that bill rather than making a second.
+		 */
+		if (!e && !tf_alive_nr(a->nr)) {
+			struct tf_account *b = tf_bill_find(a->nr);
+
+			if (b) {
+				tf_account_add(b, a, green);
+				tf_group_add(a, green);
+				tf_nl_notify_bill(b);
+				continue;
+			}
+		}
 		if (!e)
 			e = tf_entry_new(a->nr);
 		if (!e) {
@@ -271,16 +323,9 @@ int tf_ledger_push(struct nlattr *entries, u32 green_ppm,
 		/* the sensor's name for it: the task may be gone already */
 		if (a->comm[0])
 			memcpy(e->acct.comm, a->comm, sizeof(e->acct.comm));
-		green = tf_green_uj(a, green_ppm);
 		tf_account_add(&e->acct, a, green);
-		g = tf_group_of(a->nr);
+		g = tf_group_add(a, green);
 		strscpy(e->acct.group, g ? g->name : "", sizeof(e->acct.group));
-		if (g) {
-			for (i = 0; i < TF_MAX_DOMAINS; i++)
-				g->energy_uj[i] += a->energy_uj[i];
-			g->tokens += a->tokens;
-			g->green_uj += green;
-		}
 		/* a process already gone is billed at once: nothing is lost */
 		if (!tf_alive(e))
 			tf_ledger_exit(a->nr);
