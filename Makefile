@@ -108,7 +108,8 @@ $(B)/tokenfactoryd: $(TFD_OBJS)
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
 # tests/unit/kshim standing in for the few kernel headers it includes.
-KSHIM_CFLAGS := -Itests/unit/kshim -Ikmod
+# -iquote: kmod/signal.h must not shadow <signal.h>
+KSHIM_CFLAGS := -Itests/unit/kshim -iquote kmod
 
 tests: $(TEST_BINS)
 
