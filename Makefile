@@ -53,15 +53,16 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
+BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
 NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
 GPU_TOOLS := $(B)/tests/gpu/tf-nvml-check
-TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(NVML_DOUBLE) $(GPU_TOOLS)
-
+TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE) \
+	$(GPU_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
-	style sparse clean help demo bench-netlink
+	style sparse clean help demo bench-netlink bench-sensor
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -72,6 +73,7 @@ help:
 	@echo 'make check      all tests: unit, BPF, VM; ends with "N passed, N failed"'
 	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
+	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
 	@echo 'make sparse     the module built with sparse (C=1)'
 	@echo 'KDIR=...        kernel build dir (now: $(KDIR))'
@@ -117,9 +119,17 @@ $(B)/tests/unit/kmod_%.o: kmod/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h bpf/*.h tests/unit/kshim/*/*.h tests/*.h tests/bpf/*.h) $(BPF_SKELS)
+$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h tests/*.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
+
+# The sensor's tools and tests need no kernel shim (and kmod/signal.h would
+# shadow <signal.h>).
+SENSOR_TEST_OBJS := $(B)/tests/bpf/test_sensor.o $(B)/tests/vm/sensor_check.o \
+	$(B)/tests/bench/sensor_bench.o
+$(SENSOR_TEST_OBJS): $(B)/tests/%.o: tests/%.c $(wildcard agent/*.h bpf/*.h tests/*.h tests/bpf/*.h) $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
 
 $(B)/tests/unit/test_energy: $(B)/tests/unit/test_energy.o $(B)/tests/unit/kmod_energy.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
@@ -175,6 +185,9 @@ $(B)/tests/vm/tf-spin: $(B)/tests/vm/spin.o
 $(B)/tests/vm/tf-sensor-check: $(B)/tests/vm/sensor_check.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS)
 
+$(B)/tests/bench/tf-sensor-bench: $(B)/tests/bench/sensor_bench.o $(B)/agent/sensor.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS)
+
 $(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
@@ -205,6 +218,13 @@ export T KDIR VM_KERNEL
 # against a baseline measured in the same run (docs/benchmarks.md).
 bench-netlink: module userspace $(VM_TOOLS)
 	$(Q)TF_VM_SUITE=bench T=netlink tests/vm/run.sh
+
+# The sensor on this machine's own kernel (root; perf and bpftrace from make
+# deps): ns per sched_switch from the kernel's BPF stats, and context-switch
+# throughput with and without it, beside bpftrace (docs/benchmarks.md).
+# BENCH_ARGS: tf-sensor-bench's options (-r repetitions, -l loops, -c cpu).
+bench-sensor: $(BENCH_TOOLS)
+	$(Q)tests/bench/sensor.sh $(BENCH_ARGS)
 
 # Until the CAISO day exists (make demo issue), the main job shows the thin
 # real slice: the module in Debian's kernel, and tfctl status.

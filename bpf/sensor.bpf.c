@@ -94,6 +94,17 @@ struct {
 static __always_inline void tf_add(struct tf_counts *a, const struct tf_counts *b)
 {
 	a->on_ns += b->on_ns;
+	if (tf_use_counters) {	/* else they stay 0: no loads, no stores */
+		a->cycles += b->cycles;
+		a->instructions += b->instructions;
+	}
+}
+
+/* tf_sum_cpu() adds whole slots: counters or not, they are right there. */
+static __always_inline void tf_add_all(struct tf_counts *a,
+				       const struct tf_counts *b)
+{
+	a->on_ns += b->on_ns;
 	a->cycles += b->cycles;
 	a->instructions += b->instructions;
 }
@@ -174,6 +185,50 @@ idle:
 	return bpf_map_lookup_elem(&tf_procs, tgid);
 }
 
+/* Adds a cache entry's counts to the cgroup map, and empties it. */
+static __always_inline void tf_cg_evict(struct tf_cpu *c, struct tf_cg_pend *e)
+{
+	static const struct tf_counts zero;
+	struct tf_counts *g;
+
+	if (!e->c.on_ns)
+		return;
+	g = bpf_map_lookup_elem(&tf_cgroups, &e->id);
+	if (!g) {
+		bpf_map_update_elem(&tf_cgroups, &e->id, &zero, BPF_NOEXIST);
+		g = bpf_map_lookup_elem(&tf_cgroups, &e->id);
+	}
+	if (g)
+		tf_add(g, &e->c);
+	else
+		c->stat.cgroup_full++;
+	e->c = zero;
+}
+
+/*
+ * Charges a cgroup through this CPU's two-entry write-back cache: a CPU
+ * mostly alternates between a few cgroups (a workload's and the idle
+ * task's root), so most switches add to an entry here instead of looking
+ * up the hash. A miss evicts the older entry; tf_flush evicts both, so the
+ * map is complete as of each collect.
+ */
+static __always_inline void tf_cg_charge(struct tf_cpu *c, __u64 cg,
+					 const struct tf_counts *d)
+{
+	struct tf_cg_pend *e;
+
+	if (c->cg[0].id == cg) {
+		e = &c->cg[0];
+	} else if (c->cg[1].id == cg) {
+		e = &c->cg[1];
+	} else {
+		e = &c->cg[c->cg_next++ & 1];
+		tf_cg_evict(c, e);
+		e->id = cg;
+	}
+	tf_add(&e->c, d);
+}
+
 /* Charges d to t (which is current) and to its cgroup. */
 static __always_inline void tf_charge(struct tf_cpu *c, struct task_struct *t,
 				      const struct tf_counts *d, __u64 now)
@@ -181,7 +236,6 @@ static __always_inline void tf_charge(struct tf_cpu *c, struct task_struct *t,
 	__u64 cg = bpf_get_current_cgroup_id();
 	__u32 tgid = t->tgid;
 	struct tf_proc_stat *v;
-	struct tf_counts *g;
 
 	v = bpf_map_lookup_elem(&tf_procs, &tgid);
 	if (!v)
@@ -198,19 +252,7 @@ static __always_inline void tf_charge(struct tf_cpu *c, struct task_struct *t,
 		v->cgroup_id = cg;
 		v->last_ns = now;
 	}
-
-	g = bpf_map_lookup_elem(&tf_cgroups, &cg);
-	if (!g) {
-		static const struct tf_counts zero;
-
-		bpf_map_update_elem(&tf_cgroups, &cg, &zero, BPF_NOEXIST);
-		g = bpf_map_lookup_elem(&tf_cgroups, &cg);
-		if (!g) {
-			c->stat.cgroup_full++;
-			return;
-		}
-	}
-	tf_add(g, d);
+	tf_cg_charge(c, cg, d);
 }
 
 static void tf_final(struct tf_cpu *c, struct task_struct *p);
@@ -257,6 +299,8 @@ int tf_flush(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (tf_slice(c, now, &d))
 		tf_charge(c, t, &d, now);
+	tf_cg_evict(c, &c->cg[0]);
+	tf_cg_evict(c, &c->cg[1]);
 	c->epoch = ctx->args[0];
 	c->flush_ns = now;
 	return 0;
@@ -302,9 +346,9 @@ static long tf_sum_cpu(__u32 cpu, void *arg)
 	/* < 0: last charged before the reporting CPU's epoch, 0: in it,
 	 * > 0: in the next (that CPU is already flushed) */
 	age = (__s32)(v->epoch - x->epoch);
-	tf_add(&p->fin, &v->cum);
-	tf_add(&p->hi, age <= 0 ? &v->cum : &v->snap);
-	tf_add(&p->lo, age < 0 ? &v->cum : &v->snap);
+	tf_add_all(&p->fin, &v->cum);
+	tf_add_all(&p->hi, age <= 0 ? &v->cum : &v->snap);
+	tf_add_all(&p->lo, age < 0 ? &v->cum : &v->snap);
 	return 0;
 }
 

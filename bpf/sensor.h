@@ -64,14 +64,24 @@ struct tf_sensor_stat {
 	__u64 counter_err;	/* bpf_perf_event_read_value() failed */
 };
 
-/* Per CPU: the running task's slice, the epoch, the sensor's counters. */
+/* An entry of a CPU's write-back cache of the cgroup map. */
+struct tf_cg_pend {
+	__u64 id;		/* cgroup v2 id; 0: empty */
+	struct tf_counts c;	/* charged since it was last written back */
+};
+
+/*
+ * Per CPU: the running task's slice, the epoch, the cgroup cache, the
+ * sensor's counters.
+ */
 struct tf_cpu {
 	__u64 since_ns;		/* when the current slice began; 0: not yet */
 	__u64 cycles;		/* counter values at since_ns */
 	__u64 instructions;
 	__u64 flush_ns;		/* when the last tf_flush ran on this CPU */
 	__u32 epoch;
-	__u32 pad;
+	__u32 cg_next;		/* the cache entry a miss replaces */
+	struct tf_cg_pend cg[2];
 	struct tf_sensor_stat stat;
 };
 

@@ -12,6 +12,8 @@ PKGS=(
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
+	# bench-sensor: a context-switch load, and bpftrace to compare with
+	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its
 	# initramfs; powercap-info reads the module's powercap zones in the guest
 	qemu-system-x86 busybox-static cpio xz-utils powercap-utils
