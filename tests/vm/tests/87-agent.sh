@@ -12,42 +12,54 @@ jcheck "$(tfctl -j status)" '.failsafe == false'
 
 # Both on CPU 0: energy per CPU-second then is the same for the two in every
 # tick, even when a busy host starves a vCPU now and then, so their energy
-# ratio must be their CPU-time ratio.
-taskset -c 0 tf-spin 25 10 > /tmp/spin25 &
-a=$!
-taskset -c 0 tf-spin 75 10 > /tmp/spin75 &
-b=$!
-# a fork storm meanwhile: each short process is billed, none is lost
-# (sh -c, not true: busybox runs true inside the shell, with no new process)
-i=0
-: > /tmp/storm
-while [ $i -lt 200 ]; do
-	sh -c 'n=0; while [ $n -lt 300 ]; do n=$((n + 1)); done' &
-	echo $! >> /tmp/storm
-	wait $!
-	i=$((i + 1))
-done
-wait $a $b
-sleep 1.2	# two more ticks: the last of their time is pushed
+# ratio must be their CPU-time ratio. A host busy enough to make the power
+# swing from tick to tick still skews it (docs/testing.md): one more run is
+# allowed before the test fails.
 # a process's energy: its account, or its bill once it exited
 energy_of() {
 	{ tfctl -j ledger | jq "[.accounts[] | select(.pid == $1)]"
 	  tfctl -j ledger bills | jq "[.bills[] | select(.pid == $1)]"; } |
 		jq -s "add | [.[].energy_uj[\"package-0\"]] | add // 0"
 }
-ea=$(energy_of $a)
-eb=$(energy_of $b)
-# The truth is the CPU time each one really got (getrusage): under TCG a
-# duty cycle is only approximately what it asked for.
-ca=$(awk '{ print $3 }' /tmp/spin25)
-cb=$(awk '{ print $3 }' /tmp/spin75)
-echo "CPU time: 25 % process $ca s, 75 % process $cb s"
-echo "attributed: 25 % process $ea uJ, 75 % process $eb uJ"
-awk -v a="$ea" -v b="$eb" -v ca="$ca" -v cb="$cb" 'BEGIN {
-	r = b / a; t = cb / ca; err = (r - t) / t * 100
-	printf "attributed ratio %.4f, true ratio %.4f: %+.2f %%\n", r, t, err
-	exit !(err >= -2 && err <= 2)
-}' || die "attributed ratio off the true one by more than 2 %"
+storm_done=
+try=1
+while :; do
+	taskset -c 0 tf-spin 25 10 > /tmp/spin25 &
+	a=$!
+	taskset -c 0 tf-spin 75 10 > /tmp/spin75 &
+	b=$!
+	# a fork storm meanwhile (the first run): each short process is billed
+	# once, none is lost (sh -c, not true: busybox runs true in the shell)
+	if [ -z "$storm_done" ]; then
+		i=0
+		: > /tmp/storm
+		while [ $i -lt 200 ]; do
+			sh -c 'n=0; while [ $n -lt 300 ]; do n=$((n + 1)); done' &
+			echo $! >> /tmp/storm
+			wait $!
+			i=$((i + 1))
+		done
+		storm_done=1
+	fi
+	wait $a $b
+	sleep 1.2	# two more ticks: the last of their time is pushed
+	ea=$(energy_of $a)
+	eb=$(energy_of $b)
+	# The truth is the CPU time each one really got (getrusage): under TCG a
+	# duty cycle is only approximately what it asked for.
+	ca=$(awk '{ print $3 }' /tmp/spin25)
+	cb=$(awk '{ print $3 }' /tmp/spin75)
+	echo "run $try: CPU time 25 % process $ca s, 75 % process $cb s; energy $ea uJ, $eb uJ"
+	if awk -v a="$ea" -v b="$eb" -v ca="$ca" -v cb="$cb" 'BEGIN {
+		r = b / a; t = cb / ca; err = (r - t) / t * 100
+		printf "attributed ratio %.4f, true ratio %.4f: %+.2f %%\n", r, t, err
+		exit !(err >= -2 && err <= 2)
+	}'; then
+		break
+	fi
+	[ $try -lt 2 ] || die "attributed ratio off the true one by more than 2 %"
+	try=$((try + 1))
+done
 
 storm=$(tr '\n' ',' < /tmp/storm | sed 's/,$//')
 j=$(tfctl -j ledger bills)
