@@ -301,8 +301,16 @@ int main(int argc, char **argv)
 			v[rep] = runs[rep * NMODES + k].ns;
 		ns = median(v, reps);
 		printf("  %-8s %8.0f ops/s  throughput %.4f of none (%+.2f %%)  "
-		       "%.1f ns per sched_switch\n", mode_name[k], ops, ratio,
+		       "%.1f ns per sched_switch", mode_name[k], ops, ratio,
 		       (ratio - 1) * 100, ns);
+		if (k != FLOOR) {
+			/* what the program adds to any program's dispatch */
+			for (rep = 0; rep < reps; rep++)
+				v[rep] = runs[rep * NMODES + k].ops /
+					 runs[rep * NMODES + FLOOR].ops;
+			printf("  (%+.2f %% against empty)", (median(v, reps) - 1) * 100);
+		}
+		printf("\n");
 	}
 	free(runs);
 	free(v);
