@@ -67,7 +67,7 @@ static const char *const tf_attr_names[TF_A_MAX + 1] = {
 	NAME(TF_A_LEDGER_ENERGY), NAME(TF_A_LEDGER_TOKENS),
 	NAME(TF_A_LEDGER_GREEN_UJ), NAME(TF_A_LEDGER_OVERFLOWS),
 	NAME(TF_A_BILL_EXIT_NS), NAME(TF_A_BILL_OVERFLOWS),
-	NAME(TF_A_GROUP_CAP_UW),
+	NAME(TF_A_GROUP_CAP_UW), NAME(TF_A_DOMAIN_CORE_ENERGY_UJ),
 };
 #undef NAME
 
@@ -436,6 +436,8 @@ static int tf_parse_domain_into(struct nlattr **tb, struct tf_domain_info *d)
 	d->meter = get_u32(tb, TF_A_DOMAIN_METER);
 	d->estimated = !!tb[TF_A_DOMAIN_ESTIMATED];
 	d->energy_uj = get_u64(tb, TF_A_DOMAIN_ENERGY_UJ);
+	d->has_cores = !!tb[TF_A_DOMAIN_CORE_ENERGY_UJ];
+	d->core_energy_uj = get_u64(tb, TF_A_DOMAIN_CORE_ENERGY_UJ);
 	d->power_uw = get_u64(tb, TF_A_DOMAIN_POWER_UW);
 	d->max_power_uw = get_u64(tb, TF_A_DOMAIN_MAX_POWER_UW);
 	d->cap_uw = get_u64(tb, TF_A_DOMAIN_CAP_UW);

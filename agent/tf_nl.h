@@ -45,6 +45,8 @@ struct tf_domain_info {
 	uint32_t meter;			/* enum tf_meter_kind */
 	bool estimated;
 	uint64_t energy_uj;
+	bool has_cores;			/* RAPL reads the cores' part too */
+	uint64_t core_energy_uj;
 	uint64_t power_uw;
 	uint64_t max_power_uw;
 	uint64_t cap_uw;

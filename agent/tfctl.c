@@ -168,6 +168,8 @@ static void print_domain(const struct tf_domain_info *d)
 	print_u64("energy_uj", NULL, d->energy_uj);
 	print_text(" %14" PRIu64 ".%06" PRIu64, d->energy_uj / 1000000,
 		   d->energy_uj % 1000000);
+	if (d->has_cores)
+		print_u64("core_energy_uj", NULL, d->core_energy_uj);
 	print_power("power_uw", " %11s", d->power_uw);
 	print_power("cap_uw", " %10s", d->cap_uw);
 	print_power("failsafe_cap_uw", " %10s", d->failsafe_cap_uw);

@@ -339,6 +339,7 @@ static void tf_sample(void)
 			continue;
 		tf_meter_sample(d->meter, dt);
 		d->energy_uj = d->meter->energy_uj;
+		d->core_uj = d->meter->core_uj;
 		d->power_uw = tf_power_uw(d->energy_uj - d->last_sample_uj, dt);
 		d->last_sample_uj = d->energy_uj;
 	}
@@ -404,6 +405,9 @@ int tf_domain_init(void)
 	tf_last_sample_ns = ktime_get_ns();
 	tf_last_coarse_ns = tf_last_sample_ns;
 	tf_host_sum();
+	for (i = 0; i < tf_nr_domains; i++)
+		tf_domains[i].has_cores = tf_domains[i].meter &&
+					  tf_domains[i].meter->core_msr;
 	if (tf_host->estimated)
 		tf_host->meter_kind = TF_METER_ESTIMATE;
 	tf_domain_apply_caps();

@@ -26,6 +26,8 @@ struct tf_domain {
 	unsigned int index;		/* package or GPU number */
 
 	u64 energy_uj;			/* cumulative, never decreases */
+	bool has_cores;			/* RAPL reads the cores' part too */
+	u64 core_uj;			/* the cores' part of energy_uj */
 	u64 power_uw;
 	u64 max_power_uw;
 	u64 last_sample_uj;		/* energy at the last power figure */

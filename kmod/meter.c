@@ -25,8 +25,10 @@
 #define TF_MSR_INTEL_UNIT	0x606
 #define TF_MSR_INTEL_PKG	0x611
 #define TF_MSR_INTEL_DRAM	0x619
+#define TF_MSR_INTEL_CORES	0x639	/* PP0: the cores of the package */
 #define TF_MSR_AMD_UNIT		0xc0010299
 #define TF_MSR_AMD_PKG		0xc001029b
+#define TF_MSR_AMD_CORE		0xc001029a	/* per core: the one read's */
 
 static unsigned int est_idle_watts = 10;
 module_param(est_idle_watts, uint, 0444);
@@ -41,7 +43,7 @@ module_param(rapl_max_watts, uint, 0444);
 MODULE_PARM_DESC(rapl_max_watts, "Highest power a RAPL domain can draw, W: bounds the sampling period so that no counter wrap is missed (default 500)");
 
 struct tf_rapl_msrs {
-	u32 unit, pkg, dram;	/* dram 0: none */
+	u32 unit, pkg, dram, cores;	/* 0: none */
 };
 
 static struct tf_meter tf_meters[TF_MAX_METERS];
@@ -51,9 +53,10 @@ static const struct tf_rapl_msrs *tf_rapl_vendor(void)
 {
 	static const struct tf_rapl_msrs intel = {
 		TF_MSR_INTEL_UNIT, TF_MSR_INTEL_PKG, TF_MSR_INTEL_DRAM,
+		TF_MSR_INTEL_CORES,
 	};
 	static const struct tf_rapl_msrs amd = {
-		TF_MSR_AMD_UNIT, TF_MSR_AMD_PKG, 0,
+		TF_MSR_AMD_UNIT, TF_MSR_AMD_PKG, 0, TF_MSR_AMD_CORE,
 	};
 
 	switch (boot_cpu_data.x86_vendor) {
@@ -143,6 +146,17 @@ static void tf_rapl_add(enum tf_domain_type type, unsigned int pkg,
 	m->last_raw = raw;
 }
 
+static struct tf_meter *tf_meter_of_pkg(unsigned int pkg)
+{
+	unsigned int i;
+
+	for (i = 0; i < tf_nr_meters; i++)
+		if (tf_meters[i].type == TF_DOMAIN_PACKAGE &&
+		    tf_meters[i].pkg == pkg)
+			return &tf_meters[i];
+	return NULL;
+}
+
 int tf_meter_init(void)
 {
 	const struct tf_rapl_msrs *r = tf_rapl_vendor();
@@ -167,6 +181,17 @@ int tf_meter_init(void)
 			if (tf_rapl_probe(r, cpu, r->dram, &esu, &raw))
 				tf_rapl_add(TF_DOMAIN_DRAM, pkg, cpu, r->dram,
 					    esu, raw);
+			/*
+			 * The cores' share of the package (Intel PP0, AMD
+			 * core energy): a figure within the package, not a
+			 * domain of its own, so the host sum counts it once.
+			 */
+			m = tf_meter_of_pkg(pkg);
+			if (m && tf_rapl_probe(r, cpu, r->cores, &esu, &raw)) {
+				m->core_msr = r->cores;
+				m->core_esu = esu;
+				m->core_last_raw = raw;
+			}
 		} else {
 			m = tf_meter_add(TF_METER_ESTIMATE, TF_DOMAIN_PACKAGE,
 					 pkg, cpu);
@@ -217,6 +242,11 @@ void tf_meter_sample(struct tf_meter *m, u64 dt_ns)
 		m->raw_total += tf_rapl_delta(m->last_raw, raw);
 		m->last_raw = raw;
 		m->energy_uj = tf_rapl_to_uj(m->raw_total, m->esu);
+		if (m->core_msr && !rdmsrq_safe_on_cpu(m->cpu, m->core_msr, &raw)) {
+			m->core_raw_total += tf_rapl_delta(m->core_last_raw, raw);
+			m->core_last_raw = raw;
+			m->core_uj = tf_rapl_to_uj(m->core_raw_total, m->core_esu);
+		}
 		break;
 	case TF_METER_ESTIMATE:
 		busy = tf_pkg_busy_ns(m->pkg, &ncpus);

@@ -22,6 +22,12 @@ struct tf_meter {
 	unsigned int esu;
 	u32 last_raw;
 	u64 raw_total;
+	/* RAPL: the cores' part of a package (PP0 / AMD core), if readable */
+	u32 core_msr;
+	unsigned int core_esu;
+	u32 core_last_raw;
+	u64 core_raw_total;
+	u64 core_uj;
 	/* estimate */
 	u64 last_busy_ns;
 	u64 rem_nj;

@@ -153,6 +153,10 @@ static int tf_fill_domain(struct sk_buff *msg, const void *arg, bool priv)
 			      tf_domain_energy_for(d, priv), TF_A_PAD) ||
 	    nla_put_u64_64bit(msg, TF_A_DOMAIN_POWER_UW,
 			      tf_domain_power_for(d, priv), TF_A_PAD) ||
+	    (d->has_cores &&
+	     nla_put_u64_64bit(msg, TF_A_DOMAIN_CORE_ENERGY_UJ,
+			       priv ? d->core_uj : tf_coarse_uj(d->core_uj),
+			       TF_A_PAD)) ||
 	    nla_put_u64_64bit(msg, TF_A_DOMAIN_MAX_POWER_UW, d->max_power_uw,
 			      TF_A_PAD) ||
 	    nla_put_u64_64bit(msg, TF_A_DOMAIN_CAP_UW, d->cap_uw, TF_A_PAD) ||

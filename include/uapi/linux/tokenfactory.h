@@ -58,6 +58,9 @@
  *     TF_A_DOMAIN_ESTIMATED      flag    energy and power are estimated
  *     TF_A_DOMAIN_ENERGY_UJ      u64     cumulative
  *     TF_A_DOMAIN_POWER_UW       u64     over the last sampling period
+ *     TF_A_DOMAIN_CORE_ENERGY_UJ u64     packages with RAPL core energy (Intel
+ *                                        PP0 0x639, AMD 0xC001029A): the
+ *                                        cores' part of ENERGY_UJ, cumulative
  *     TF_A_DOMAIN_MAX_POWER_UW   u64     physical bound used to check pushes
  *     TF_A_DOMAIN_CAP_UW         u64     the cap set by the agent or
  *                                        operator, 0 for none
@@ -333,6 +336,7 @@ enum tf_attr {
 	TF_A_BILL_OVERFLOWS,
 
 	TF_A_GROUP_CAP_UW,
+	TF_A_DOMAIN_CORE_ENERGY_UJ,
 
 	__TF_A_MAX,
 	TF_A_MAX = __TF_A_MAX - 1
