@@ -98,14 +98,18 @@ static int tf_fill_status(struct sk_buff *msg)
 	return 0;
 }
 
-/* Replies to a do request with one message built by fill under tf_lock. */
+/*
+ * Replies to a do request with one message: the object find looks up (none
+ * when find is NULL) and fill describes, both under tf_lock, so the object
+ * cannot go away in between.
+ */
 static int tf_reply(struct sk_buff *skb, struct genl_info *info, u8 cmd,
+		    void *(*find)(struct genl_info *info),
 		    int (*fill)(struct sk_buff *msg, const void *arg,
-				bool priv),
-		    const void *arg)
+				bool priv))
 {
 	struct sk_buff *msg;
-	void *hdr;
+	void *hdr, *obj;
 	int ret;
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -117,10 +121,12 @@ static int tf_reply(struct sk_buff *skb, struct genl_info *info, u8 cmd,
 		return -EMSGSIZE;
 	}
 	mutex_lock(&tf_lock);
-	ret = fill(msg, arg, tf_privileged(skb));
+	obj = find ? find(info) : NULL;
+	ret = IS_ERR(obj) ? PTR_ERR(obj) : fill(msg, obj, tf_privileged(skb));
 	mutex_unlock(&tf_lock);
 	if (ret) {
-		NL_SET_ERR_MSG(info->extack, "reply does not fit a message");
+		if (!IS_ERR(obj))
+			NL_SET_ERR_MSG(info->extack, "reply does not fit a message");
 		nlmsg_free(msg);
 		return ret;
 	}
@@ -135,7 +141,7 @@ static int tf_fill_status_cb(struct sk_buff *msg, const void *arg, bool priv)
 
 static int tf_nl_status_get(struct sk_buff *skb, struct genl_info *info)
 {
-	return tf_reply(skb, info, TF_CMD_STATUS_GET, tf_fill_status_cb, NULL);
+	return tf_reply(skb, info, TF_CMD_STATUS_GET, NULL, tf_fill_status_cb);
 }
 
 /* ---- domains ------------------------------------------------------------ */
@@ -187,17 +193,15 @@ static struct tf_domain *tf_domain_from(struct genl_info *info)
 	return d;
 }
 
+static void *tf_domain_find_req(struct genl_info *info)
+{
+	return tf_domain_from(info);
+}
+
 static int tf_nl_domain_get(struct sk_buff *skb, struct genl_info *info)
 {
-	struct tf_domain *d;
-
-	mutex_lock(&tf_lock);
-	d = tf_domain_from(info);
-	mutex_unlock(&tf_lock);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	/* domains are never removed while the module is loaded */
-	return tf_reply(skb, info, TF_CMD_DOMAIN_GET, tf_fill_domain, d);
+	return tf_reply(skb, info, TF_CMD_DOMAIN_GET, tf_domain_find_req,
+			tf_fill_domain);
 }
 
 static const void *tf_domain_obj(unsigned long pos)
@@ -282,7 +286,7 @@ static int tf_fill_signal(struct sk_buff *msg, const void *arg, bool priv)
 
 static int tf_nl_signal_get(struct sk_buff *skb, struct genl_info *info)
 {
-	return tf_reply(skb, info, TF_CMD_SIGNAL_GET, tf_fill_signal, NULL);
+	return tf_reply(skb, info, TF_CMD_SIGNAL_GET, NULL, tf_fill_signal);
 }
 
 static int tf_nl_signal_set(struct sk_buff *skb, struct genl_info *info)
@@ -397,30 +401,15 @@ static struct tf_group *tf_group_from(struct genl_info *info)
 	return g;
 }
 
+static void *tf_group_find_req(struct genl_info *info)
+{
+	return tf_group_from(info);
+}
+
 static int tf_nl_group_get(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sk_buff *msg;
-	struct tf_group *g;
-	void *hdr;
-	int ret;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &tf_genl_family, 0, TF_CMD_GROUP_GET);
-	mutex_lock(&tf_lock);
-	g = tf_group_from(info);
-	ret = IS_ERR(g) ? PTR_ERR(g) : !hdr ? -EMSGSIZE :
-	      tf_fill_group(msg, g, tf_privileged(skb));
-	mutex_unlock(&tf_lock);
-	if (ret) {
-		if (ret == -EMSGSIZE)
-			NL_SET_ERR_MSG(info->extack, "reply does not fit a message");
-		nlmsg_free(msg);
-		return ret;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return tf_reply(skb, info, TF_CMD_GROUP_GET, tf_group_find_req,
+			tf_fill_group);
 }
 
 /*
