@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tokenfactoryd's configuration: /etc/tokenfactory/tokenfactoryd.conf, INI
+ * read with libinih. One struct for the whole daemon; the signal sources,
+ * actuators, token scrapers and /metrics take their part of it. Units are
+ * the protocol's (µW, ms) so nothing converts twice. The commented example
+ * is packaging/tokenfactoryd.conf; tokenfactoryd(8) documents every key.
+ *
+ * Sections:
+ *   [agent]            interval, max_procs, counters, gpus, dry_run,
+ *                      cgroup_root, log_level
+ *   [budget]           floor, ceiling, share, ramp, hysteresis, cpu_watts,
+ *                      cpu_idle_watts
+ *   [metrics]          listen
+ *   [source NAME]      type = mqtt | http | csv | module, ttl, ...
+ *   [group NAME]       tier, cgroup, reserved, demand, pids, metrics_url,
+ *                      preset, metric
+ *   [gpu N]            lever = power | clocks | none, min_clock, max_clock
+ */
+#ifndef TF_CONFIG_H
+#define TF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define TF_CFG_NAME	32	/* = TF_NAME_MAX of the uapi, with the NUL */
+#define TF_CFG_STR	256
+#define TF_CFG_PATH	4096
+
+#define TF_CONFIG_PATH	"/etc/tokenfactory/tokenfactoryd.conf"
+
+enum tf_source_kind {
+	TF_SRC_MQTT = 1,
+	TF_SRC_HTTP,
+	TF_SRC_CSV,
+	TF_SRC_MODULE,	/* the module's signal (tfctl signal set) */
+};
+
+/* The response shapes an HTTP source understands. */
+enum tf_http_shape {
+	TF_HTTP_WATTTIME = 1,	/* WattTime v3: data[].point_time/value, meta.signal_type */
+	TF_HTTP_EMAPS,		/* Electricity Maps: history[]/forecast[] carbonIntensity, datetime */
+	TF_HTTP_CARBONAWARE,	/* GSF Carbon Aware SDK /emissions/forecasts/current */
+	TF_HTTP_JSON,		/* the MQTT payload shape, over HTTP */
+};
+
+struct tf_source_cfg {
+	char name[TF_CFG_NAME];
+	enum tf_source_kind kind;
+	uint64_t ttl_ms;		/* a value older than this is stale */
+
+	/* mqtt */
+	char host[TF_CFG_STR];		/* default localhost */
+	uint16_t port;			/* default 1883 */
+	char topic[TF_CFG_STR];
+	char client_id[TF_CFG_STR];	/* default tokenfactoryd-<hostname> */
+	char username[TF_CFG_STR];
+	char password[TF_CFG_STR];
+	char cafile[TF_CFG_PATH];	/* set: TLS */
+	uint32_t keepalive_s;		/* default 30 */
+	uint64_t reconnect_max_ms;	/* backoff ceiling, default 30 s */
+
+	/*
+	 * JSON payload (mqtt and shape json): the field holding the surplus
+	 * in watts, and optional carbon intensity (gCO2/kWh) and price
+	 * (currency/MWh) fields. Dotted paths reach into objects.
+	 */
+	char surplus_field[TF_CFG_STR];	/* default surplus_w */
+	char carbon_field[TF_CFG_STR];	/* default carbon_g_kwh */
+	char price_field[TF_CFG_STR];	/* default price_mwh */
+
+	/* http */
+	char url[TF_CFG_STR * 4];
+	enum tf_http_shape shape;
+	uint64_t period_ms;		/* poll period, default 5 min */
+	uint64_t timeout_ms;		/* request timeout, default 10 s */
+	char header[TF_CFG_STR];	/* one extra header, e.g. Authorization */
+	/*
+	 * Carbon and MOER signals carry no watts: the host's surplus is
+	 * surplus_max × (value_high − value) / (value_high − value_low),
+	 * clamped to [0, surplus_max]. Low carbon reads as surplus.
+	 */
+	double value_low;
+	double value_high;
+	uint64_t surplus_max_uw;
+
+	/* csv: lines "UTC_SECONDS,SURPLUS_W" (tf-caiso's output) */
+	char path[TF_CFG_PATH];
+	double accel;			/* trace seconds per wall second, default 1 */
+	int64_t start;			/* trace time to start at; 0: first row */
+	bool loop;
+};
+
+struct tf_group_cfg {
+	char name[TF_CFG_NAME];
+	uint32_t tier;			/* enum tf_tier */
+	char cgroup[TF_CFG_PATH];	/* relative to [agent] cgroup_root */
+	uint64_t reserved_uw;		/* interactive: guaranteed power */
+	uint64_t demand_uw;		/* most it draws unthrottled; 0: measured */
+	/* Processes in no managed cgroup: pidfile or process name (comm). */
+	char pids[TF_CFG_PATH];
+	/* Tokens: the worker's Prometheus endpoint and its counter. */
+	char metrics_url[TF_CFG_STR * 4];
+	char preset[TF_CFG_NAME];	/* vllm | llamacpp | sglang | tgi */
+	char metric[TF_CFG_STR];	/* a counter name; overrides the preset */
+};
+
+enum tf_gpu_lever {
+	TF_GPU_LEVER_POWER = 1,	/* nvmlDeviceSetPowerManagementLimit / power1_cap */
+	TF_GPU_LEVER_CLOCKS,	/* nvmlDeviceSetGpuLockedClocks */
+	TF_GPU_LEVER_NONE,	/* metered, never actuated */
+};
+
+struct tf_gpu_cfg {
+	unsigned int index;
+	enum tf_gpu_lever lever;	/* default power */
+	uint32_t min_clock_mhz;		/* clocks lever: range of locked SM clocks */
+	uint32_t max_clock_mhz;
+};
+
+struct tf_config {
+	/* [agent] */
+	uint64_t interval_ms;		/* default 1 s */
+	unsigned int max_procs;		/* default 16384 */
+	bool counters;			/* default true */
+	bool gpus;			/* default true */
+	bool dry_run;			/* actuators log, never write */
+	char cgroup_root[TF_CFG_PATH];	/* default /sys/fs/cgroup */
+	int log_level;			/* syslog level, default 6 (info) */
+
+	/* [budget] */
+	struct tf_budget_cfg budget;
+	uint64_t cpu_watts_uw;		/* one fully busy CPU's power, for cpu.max */
+	uint64_t cpu_idle_uw;		/* the host's idle power */
+
+	/* [metrics] */
+	char listen[TF_CFG_STR];	/* host:port; empty: no /metrics */
+
+	struct tf_source_cfg *sources;
+	size_t nsources;
+	struct tf_group_cfg *groups;
+	size_t ngroups;
+	struct tf_gpu_cfg *gpu;
+	size_t ngpu;
+};
+
+/* Fills every default; the arrays empty. */
+void tf_config_defaults(struct tf_config *c);
+/*
+ * Reads path over the defaults. Returns 0, or -1 with "FILE:LINE: [SECTION]
+ * KEY: what is wrong" in err; unknown sections and keys are errors, and so
+ * is a source without its required keys. c is left valid (free it).
+ */
+int tf_config_load(const char *path, struct tf_config *c, char *err,
+		   size_t errsz);
+void tf_config_free(struct tf_config *c);
+
+#endif /* TF_CONFIG_H */
