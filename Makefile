@@ -41,7 +41,7 @@ endif
 
 AGENT_COMMON := $(B)/agent/tf_nl.o
 TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
-TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/agent.o $(B)/agent/account.o \
+TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
 	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
 	$(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
@@ -105,7 +105,7 @@ $(B)/tfctl: $(TFCTL_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(JSON_LIBS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) -ldl
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) -ldl -pthread
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
