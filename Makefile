@@ -49,7 +49,8 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
-	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace
+	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
+	$(B)/tests/unit/test_drm
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -147,6 +148,9 @@ $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_drm: $(B)/tests/unit/test_drm.o $(B)/agent/drm.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
