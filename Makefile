@@ -42,7 +42,7 @@ endif
 AGENT_COMMON := $(B)/agent/tf_nl.o
 TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
-	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
+	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o $(B)/agent/drm.o \
 	$(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 

@@ -13,6 +13,7 @@
 
 #include "account.h"
 #include "agent.h"
+#include "drm.h"
 #include "nvml.h"
 #include "sensor.h"
 #include "tf_nl.h"
@@ -36,6 +37,13 @@ struct tf_agent {
 	struct tf_ledger_row *rows;
 	size_t rows_cap;
 	uint64_t last_tick_ns;
+	/* GPUs NVML does not know: DRM fdinfo weighs, hwmon meters */
+	struct tf_drm_card drm[TF_DRM_MAX_CARDS];
+	unsigned int ndrm;
+	uint64_t drm_acc_uj[TF_DRM_MAX_CARDS];	/* integrated power1_average */
+	struct tf_drm_use *drm_last;		/* the previous scan */
+	int ndrm_last;
+	uint64_t drm_tick_ns;
 };
 
 static uint64_t tf_mono_ns(void)
@@ -71,6 +79,16 @@ int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
 		if (a->st.gpus > TF_ACCT_MAX_GPUS)
 			a->st.gpus = TF_ACCT_MAX_GPUS;
 	}
+	/* the rest of the GPUs: those NVML meters are skipped */
+	if (o->gpus) {
+		int n = tf_drm_cards("/sys", a->nvml ? "nvidia" : "", a->drm,
+				     TF_DRM_MAX_CARDS);
+
+		if (n > (int)(TF_ACCT_MAX_GPUS - a->st.gpus))
+			n = TF_ACCT_MAX_GPUS - a->st.gpus;
+		a->ndrm = n > 0 ? n : 0;
+		a->st.gpus += a->ndrm;
+	}
 	*out = a;
 	return 0;
 
@@ -90,6 +108,7 @@ void tf_agent_close(struct tf_agent *a)
 	tf_nl_close(a->nl);
 	free(a->procs);
 	free(a->rows);
+	free(a->drm_last);
 	free(a);
 }
 
@@ -179,6 +198,61 @@ static void tf_agent_gpus(struct tf_agent *a)
 	}
 }
 
+static struct tf_proc_tick *tf_agent_proc_find(struct tf_agent *a, uint32_t tgid)
+{
+	size_t k;
+
+	for (k = 0; k < a->nprocs; k++)
+		if (a->procs[k].tgid == tgid)
+			return &a->procs[k];
+	return tf_agent_proc_new(a, tgid);
+}
+
+/*
+ * DRM GPUs: each card's hwmon energy pushed to the module as gpu-N (after
+ * the NVML ones), processes weighed by their engine time since the last
+ * scan. A client that appeared since counts from zero.
+ */
+static void tf_agent_drm(struct tf_agent *a)
+{
+	uint64_t now = tf_mono_ns(), dt = a->drm_tick_ns ? now - a->drm_tick_ns : 0;
+	unsigned int base = a->st.gpus - a->ndrm, c;
+	struct tf_drm_use *use;
+	int n, i, j;
+
+	a->drm_tick_ns = now;
+	for (c = 0; c < a->ndrm; c++) {
+		char name[TF_NAME_LEN];
+		uint64_t uj;
+
+		if (tf_drm_energy_uj(&a->drm[c], dt, &a->drm_acc_uj[c], &uj))
+			continue;
+		snprintf(name, sizeof(name), "gpu-%u", base + c);
+		/* the maximum goes with every push: the first creates the domain */
+		tf_nl_energy_push(a->nl, name, uj, NULL, &a->drm[c].max_uw);
+	}
+	n = tf_drm_scan("/proc", a->drm, a->ndrm, &use);
+	if (n < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		uint64_t before = 0;
+		struct tf_proc_tick *p;
+
+		for (j = 0; j < a->ndrm_last; j++)
+			if (a->drm_last[j].pid == use[i].pid &&
+			    a->drm_last[j].card == use[i].card)
+				before = a->drm_last[j].engine_ns;
+		if (use[i].engine_ns <= before)
+			continue;
+		p = tf_agent_proc_find(a, use[i].pid);
+		if (p)
+			p->gpu[base + use[i].card] += use[i].engine_ns - before;
+	}
+	free(a->drm_last);
+	a->drm_last = use;
+	a->ndrm_last = n;
+}
+
 /* Each domain's delta since the last tick; false on the first sight of it. */
 static size_t tf_agent_deltas(struct tf_agent *a, struct tf_domain_info *v,
 			      unsigned int n, struct tf_dom_tick *out)
@@ -228,6 +302,8 @@ int tf_agent_tick(struct tf_agent *a)
 		return err;
 	if (a->nvml)
 		tf_agent_gpus(a);
+	if (a->ndrm)
+		tf_agent_drm(a);
 	err = tf_nl_domains(a->nl, &v, &n);
 	if (err)
 		return err;

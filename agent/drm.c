@@ -222,6 +222,21 @@ int tf_drm_cards(const char *sys_root, const char *skip,
 		if (tf_drm_skipped(c->driver, skip))
 			continue;
 		tf_drm_hwmon(dev, c);
+		c->max_uw = TF_DRM_MAX_UW;
+		if (c->hwmon[0]) {
+			static const char *const keys[] = {
+				"power1_cap_max", "power1_rated_max", "power1_max",
+			};
+			unsigned int k;
+			uint64_t v;
+
+			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				if (!tf_path(drv, sizeof(drv), "%s/%s", c->hwmon, keys[k]) &&
+				    !tf_drm_read_u64(drv, &v) && v) {
+					c->max_uw = v;
+					break;
+				}
+		}
 		n++;
 	}
 	closedir(d);

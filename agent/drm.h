@@ -46,7 +46,12 @@ struct tf_drm_card {
 	char driver[32];
 	char hwmon[4096];		/* its hwmon directory, "" if none */
 	bool energy;			/* energy1_input, else power1_average */
+	uint64_t max_uw;		/* power1_cap_max, power1_rated_max or
+					 * power1_max; else TF_DRM_MAX_UW */
 };
+
+/* A card that says nothing of its maximum: above any one GPU's. */
+#define TF_DRM_MAX_UW 1500000000ULL
 
 /*
  * The DRM cards under sys_root (normally "/sys"): class/drm/cardN with a

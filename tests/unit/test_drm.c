@@ -135,6 +135,8 @@ static int tree_up(void **state)
 	   "sys/devices/pci0000:00/0000:00:02.0/driver");
 	put("sys/devices/pci0000:00/0000:03:00.0/hwmon/hwmon4/power1_average",
 	    "150000000\n");
+	put("sys/devices/pci0000:00/0000:03:00.0/hwmon/hwmon4/power1_cap_max",
+	    "300000000\n");
 	put("sys/devices/pci0000:00/0000:00:02.0/hwmon/hwmon5/energy1_input",
 	    "123456789\n");
 	/* /proc: pid 100 holds one amdgpu client through two fds; pid 200
@@ -192,7 +194,9 @@ static void test_cards_and_scan(void **state)
 	assert_true(a >= 0 && i >= 0);
 	assert_string_equal(cards[a].pdev, "0000:03:00.0");
 	assert_false(cards[a].energy);
+	assert_int_equal(cards[a].max_uw, 300000000);
 	assert_true(cards[i].energy);
+	assert_int_equal(cards[i].max_uw, TF_DRM_MAX_UW);
 	assert_int_equal(tf_drm_cards(sys, "nvidia,i915", cards, TF_DRM_MAX_CARDS), 1);
 	n = tf_drm_cards(sys, NULL, cards, TF_DRM_MAX_CARDS);
 	a = card_of(cards, n, "amdgpu");
