@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "policy.h"
 
@@ -157,5 +158,11 @@ void tf_config_defaults(struct tf_config *c);
 int tf_config_load(const char *path, struct tf_config *c, char *err,
 		   size_t errsz);
 void tf_config_free(struct tf_config *c);
+/*
+ * tokenfactoryd --check-config: loads path and prints a summary (sources,
+ * groups, GPUs, budget) to out and returns 0, or prints the error to out
+ * and returns 1.
+ */
+int tf_config_check(const char *path, FILE *out);
 
 #endif /* TF_CONFIG_H */
