@@ -32,7 +32,7 @@
 /* The longest line: a path of TF_CFG_PATH bytes, its key and a comment. */
 #define TF_LINE_MAX	(2 * TF_CFG_PATH)
 #define TF_KEYS_MAX	32
-#define TF_SECT_MAX	(TF_CFG_NAME + 16)
+#define TF_SECT_MAX	128	/* a section header, for messages */
 #define TF_GPU_MAX	1024
 #define TF_COMM_MAX	15	/* TASK_COMM_LEN - 1 */
 
@@ -284,13 +284,20 @@ static const char *tf_fixed(char *b, size_t n, uint64_t v, uint64_t scale)
 	return b;
 }
 
+/* In W, or kW and MW where they are exact enough to read: 1.2kW, 450W. */
 static const char *tf_watts(char *b, size_t n, uint64_t uw)
 {
-	size_t len;
+	static const struct { uint64_t scale; const char *unit; } u[] = {
+		{ 1000000000000ULL, "MW" }, { 1000000000ULL, "kW" }, { 1000000ULL, "W" },
+	};
+	size_t i, len;
 
-	tf_fixed(b, n, uw, 1000000);
+	for (i = 0; i < 2; i++)
+		if (uw >= u[i].scale && !(uw % (u[i].scale / 1000)))
+			break;
+	tf_fixed(b, n, uw, u[i].scale);
 	len = strlen(b);
-	snprintf(b + len, n - len, "W");
+	snprintf(b + len, n - len, "%s", u[i].unit);
 	return b;
 }
 
@@ -632,8 +639,9 @@ static int tf_set(struct tf_parse *p, const struct tf_key *k, const char *v)
 		char lo[32], hi[32];
 
 		if (k->type == K_POWER || k->type == K_RATE) {
-			tf_watts(lo, sizeof(lo), (uint64_t)k->min);
 			tf_watts(hi, sizeof(hi), (uint64_t)k->max);
+			return FAIL("'%s' is out of range (%sat most %s)", v,
+				    k->min ? "more than 0W, " : "", hi);
 		} else if (k->type == K_MS || k->type == K_SEC) {
 			uint64_t scale = k->type == K_SEC ? 1000 : 1;
 
@@ -920,16 +928,21 @@ static int tf_key_index(const struct tf_key *keys, size_t n, const char *name)
 #define BUD_LINE(m, k) ((m)->key[tf_key_index(tf_budget_keys, NNAMES(tf_budget_keys), k)])
 
 /* Every key given in a section must be one its type reads. */
+/* Every key given in a section must be one its type reads. */
 static int tf_check_uses(struct tf_parse *p, const char *sname,
 			 const struct tf_meta *m, const struct tf_key *keys,
 			 size_t n, unsigned int use, const char *what)
 {
-	size_t i;
+	size_t i, bad = n;
 
+	/* the first in the file, not in our table */
 	for (i = 0; i < n; i++)
-		if (m->key[i] && !(keys[i].uses & use))
-			return tf_fail(p, m->key[i], sname, keys[i].name,
-				       "not used by %s", what);
+		if (m->key[i] && !(keys[i].uses & use) &&
+		    (bad == n || m->key[i] < m->key[bad]))
+			bad = i;
+	if (bad < n)
+		return tf_fail(p, m->key[bad], sname, keys[bad].name,
+			       "not used by %s", what);
 	return 1;
 }
 
