@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "config.h"
 #include "units.h"
 
 static volatile sig_atomic_t tfd_stop;
@@ -44,7 +45,10 @@ static void tfd_log(int level, const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: tokenfactoryd [--interval DURATION] [--max-procs N] [--no-counters] [--once] [--verbose]\n"
+	fprintf(f, "Usage: tokenfactoryd [--config FILE] [--interval DURATION] [--max-procs N] [--no-counters] [--once] [--verbose]\n"
+		   "       tokenfactoryd --check-config [FILE]\n"
+		   "  --config       configuration file (default " TF_CONFIG_PATH ")\n"
+		   "  --check-config check the configuration file, print a summary and exit\n"
 		   "  --interval     accounting tick (default 1s)\n"
 		   "  --max-procs    processes the sensor tracks at once (default 16384)\n"
 		   "  --no-counters  weigh CPU use by time even where cycles are counted\n"
@@ -66,6 +70,8 @@ static void tfd_sleep_until(struct timespec *next, uint64_t interval_ms)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'K' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "max-procs", required_argument, NULL, 'm' },
 		{ "no-counters", no_argument, NULL, 'C' },
@@ -79,14 +85,21 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = tfd_on_signal };
 	const struct tf_agent_stats *st;
 	uint64_t interval_ms = 1000;
-	bool once = false, verbose = false, up = true;
+	bool once = false, verbose = false, up = true, check_config = false;
+	const char *config_path = TF_CONFIG_PATH;
 	struct tf_agent *agent;
 	struct timespec next;
 	int opt, err;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "i:m:CG1vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:i:m:CG1vh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'K':
+			check_config = true;
+			break;
 		case 'i':
 			if (tf_parse_duration_ms(optarg, &interval_ms) ||
 			    interval_ms < 10) {
@@ -122,6 +135,15 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (check_config) {
+		if (optind < argc)
+			config_path = argv[optind++];
+		if (optind < argc) {
+			usage(stderr);
+			return 2;
+		}
+		return tf_config_check(config_path, stdout);
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
