@@ -275,5 +275,6 @@ install: userspace
 	$(Q)install -D -m 0755 $(B)/tfctl $(DESTDIR)$(PREFIX)/sbin/tfctl
 	$(Q)install -D -m 0755 $(B)/tokenfactoryd $(DESTDIR)$(PREFIX)/sbin/tokenfactoryd
 	$(Q)install -D -m 0644 agent/tfctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/tfctl.8
+	$(Q)install -D -m 0644 agent/tokenfactoryd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tokenfactoryd.8
 	$(Q)install -D -m 0644 agent/tfctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tfctl

@@ -1248,11 +1248,16 @@ int tf_config_check(const char *path, FILE *out)
 		tf_duration(a, sizeof(a), c.interval_ms), c.max_procs,
 		c.counters ? "yes" : "no", c.gpus ? "yes" : "no",
 		c.dry_run ? "yes" : "no", c.cgroup_root, c.log_level);
-	fprintf(out, "budget: floor %s, ceiling %s, share %s%%, ramp %s/s, hysteresis %s\n",
+	if (c.budget.ramp_uw_s) {
+		tf_watts(e, sizeof(e) - 2, c.budget.ramp_uw_s);
+		strcat(e, "/s");
+	} else {
+		strcpy(e, "unlimited");
+	}
+	fprintf(out, "budget: floor %s, ceiling %s, share %s%%, ramp %s, hysteresis %s\n",
 		tf_watts(a, sizeof(a), c.budget.floor_uw),
 		tf_watts(b, sizeof(b), c.budget.ceiling_uw),
-		tf_fixed(d, sizeof(d), c.budget.share_ppm, 10000),
-		c.budget.ramp_uw_s ? tf_watts(e, sizeof(e), c.budget.ramp_uw_s) : "unlimited",
+		tf_fixed(d, sizeof(d), c.budget.share_ppm, 10000), e,
 		tf_watts(f, sizeof(f), c.budget.hysteresis_uw));
 	fprintf(out, "metrics: %s\n", c.listen[0] ? c.listen : "off");
 	for (i = 0; i < c.nsources; i++)
