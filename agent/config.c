@@ -1233,7 +1233,7 @@ static void tf_print_source(FILE *out, const struct tf_source_cfg *s)
 int tf_config_check(const char *path, FILE *out)
 {
 	struct tf_config c;
-	char err[512], a[32], b[32], d[32], e[32], f[32];
+	char err[TF_CFG_PATH + 1024], a[32], b[32], d[32], e[32], f[32];
 	size_t i;
 
 	if (tf_config_load(path, &c, err, sizeof(err))) {

@@ -154,6 +154,7 @@ void tf_config_defaults(struct tf_config *c);
  * Reads path over the defaults. Returns 0, or -1 with "FILE:LINE: [SECTION]
  * KEY: what is wrong" in err; unknown sections and keys are errors, and so
  * is a source without its required keys. c is left valid (free it).
+ * c need not be initialised: it starts from tf_config_defaults().
  */
 int tf_config_load(const char *path, struct tf_config *c, char *err,
 		   size_t errsz);

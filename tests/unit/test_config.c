@@ -151,6 +151,72 @@ static void test_example(void **state)
 	tf_config_free(&c);
 }
 
+/*
+ * The example with every commented-out key and section enabled: the
+ * commented values must be valid, and the defaults they claim to be.
+ */
+static void test_example_commented(void **state)
+{
+	const char *path = TF_SRCDIR "/packaging/tokenfactoryd.conf";
+	char line[1024], *text;
+	const struct tf_source_cfg *s;
+	struct tf_config c, d;
+	size_t len = 0, n;
+	FILE *f, *out;
+
+	(void)state;
+	f = fopen(path, "r");
+	assert_non_null(f);
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), f)) {
+		n = strspn(line + 1, "abcdefghijklmnopqrstuvwxyz_");
+		if (line[0] == '#' && ((n && !strncmp(line + 1 + n, " = ", 3)) ||
+				       line[1] == '['))
+			fputs(line + 1, out);
+		else
+			fputs(line, out);
+	}
+	fclose(f);
+	fclose(out);
+	if (load_text(text, &c))
+		fail_msg("%s", tf_err);
+	free(text);
+
+	tf_config_defaults(&d);
+	assert_int_equal(c.interval_ms, d.interval_ms);
+	assert_int_equal(c.max_procs, d.max_procs);
+	assert_int_equal(c.counters, d.counters);
+	assert_int_equal(c.gpus, d.gpus);
+	assert_int_equal(c.dry_run, d.dry_run);
+	assert_string_equal(c.cgroup_root, d.cgroup_root);
+	assert_int_equal(c.log_level, d.log_level);
+
+	assert_int_equal(c.nsources, 4);
+	s = &c.sources[0];
+	assert_int_equal(s->keepalive_s, 30);
+	assert_int_equal(s->reconnect_max_ms, 30000);
+	assert_string_equal(s->surplus_field, "surplus_w");
+	assert_string_equal(s->carbon_field, "carbon_g_kwh");
+	assert_string_equal(s->price_field, "price_mwh");
+	s = &c.sources[1];
+	assert_int_equal(s->timeout_ms, 10000);
+	assert_string_equal(s->header, "X-Site: fremont");
+	s = &c.sources[2];
+	assert_string_equal(s->name, "trace");
+	assert_int_equal(s->kind, TF_SRC_CSV);
+	assert_true(s->accel == 1.0);
+	assert_int_equal(s->start, 0);
+	assert_false(s->loop);
+	assert_int_equal(s->ttl_ms, 900000);
+	s = &c.sources[3];
+	assert_string_equal(s->name, "operator");
+	assert_int_equal(s->kind, TF_SRC_MODULE);
+	assert_string_equal(c.groups[0].pids, "/run/llama-server.pid");
+	assert_string_equal(c.groups[0].metric, "llamacpp:tokens_predicted_total");
+	tf_config_free(&c);
+}
+
 /* Every key, every value type, and the defaults that depend on others. */
 static void test_every_key(void **state)
 {
@@ -719,6 +785,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_example_commented),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
