@@ -26,6 +26,8 @@ NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 libnl-3.0 2>/dev/null)
 JSON_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
 BPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
+INIH_LIBS = $(shell pkg-config --libs inih 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Ibpf
 
 B := build
@@ -42,7 +44,8 @@ endif
 AGENT_COMMON := $(B)/agent/tf_nl.o
 TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
-	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o $(B)/agent/drm.o \
+	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
+	$(B)/agent/drm.o $(B)/agent/config.o $(B)/agent/control.o $(B)/agent/policy.o \
 	$(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
@@ -50,7 +53,7 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
 	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
-	$(B)/tests/unit/test_drm
+	$(B)/tests/unit/test_drm $(B)/tests/unit/test_config
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -106,7 +109,7 @@ $(B)/tfctl: $(TFCTL_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(JSON_LIBS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) -ldl -pthread
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) -ldl -pthread
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
@@ -155,6 +158,11 @@ $(B)/tests/unit/test_drm: $(B)/tests/unit/test_drm.o $(B)/agent/drm.o
 
 $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+# test_config loads packaging/tokenfactoryd.conf from the source tree.
+$(B)/tests/unit/test_config.o: TF_CFLAGS += -DTF_SRCDIR='"$(CURDIR)"'
+$(B)/tests/unit/test_config: $(B)/tests/unit/test_config.o $(B)/agent/config.o $(B)/agent/units.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
@@ -272,5 +280,6 @@ install: userspace
 	$(Q)install -D -m 0755 $(B)/tfctl $(DESTDIR)$(PREFIX)/sbin/tfctl
 	$(Q)install -D -m 0755 $(B)/tokenfactoryd $(DESTDIR)$(PREFIX)/sbin/tokenfactoryd
 	$(Q)install -D -m 0644 agent/tfctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/tfctl.8
+	$(Q)install -D -m 0644 agent/tokenfactoryd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tokenfactoryd.8
 	$(Q)install -D -m 0644 agent/tfctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tfctl

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "policy.h"
 
@@ -153,9 +154,16 @@ void tf_config_defaults(struct tf_config *c);
  * Reads path over the defaults. Returns 0, or -1 with "FILE:LINE: [SECTION]
  * KEY: what is wrong" in err; unknown sections and keys are errors, and so
  * is a source without its required keys. c is left valid (free it).
+ * c need not be initialised: it starts from tf_config_defaults().
  */
 int tf_config_load(const char *path, struct tf_config *c, char *err,
 		   size_t errsz);
 void tf_config_free(struct tf_config *c);
+/*
+ * tokenfactoryd --check-config: loads path and prints a summary (sources,
+ * groups, GPUs, budget) to out and returns 0, or prints the error to out
+ * and returns 1.
+ */
+int tf_config_check(const char *path, FILE *out);
 
 #endif /* TF_CONFIG_H */

@@ -1,119 +1,194 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tokenfactoryd: the host agent. Every tick it sends the module its
- * heartbeat, and attributes the energy every domain metered to the
- * processes that used it (the eBPF sensor for CPUs), pushing the result to
- * the module's ledger. Signals, the budget policy and the actuators are
- * built on this loop (docs/architecture.md).
+ * tokenfactoryd: the host agent. One thread runs the loop below; the signal
+ * sources, the token scrapers and /metrics run on threads of their own and
+ * meet it through locked snapshots and an eventfd.
+ *
+ * The loop waits on three descriptors:
+ *   timerfd   the tick: accounting (heartbeat, energy attributed, ledger),
+ *             then control (signal -> budget -> tiers -> actuators);
+ *   eventfd   a source accepted a new value: control at once, so a surplus
+ *             step reaches the actuators in milliseconds, not a tick;
+ *   signalfd  SIGTERM/SIGINT stop (actuators restored), SIGHUP reloads.
+ * Everything is CLOCK_MONOTONIC: a wall-clock jump moves nothing.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "config.h"
+#include "control.h"
+#include "log.h"
 #include "units.h"
 
-static volatile sig_atomic_t tfd_stop;
-
-static void tfd_on_signal(int sig)
-{
-	(void)sig;
-	tfd_stop = 1;
-}
-
-/* Levels as sd-daemon(3) prefixes, so journald keeps them. */
-static void tfd_log(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void tfd_log(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "<%d>", level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+struct tfd_opts {
+	const char *config;
+	bool config_given;
+	uint64_t interval_ms;		/* 0: the config's */
+	unsigned int max_procs;		/* 0: the config's */
+	bool no_counters, no_gpus, dry_run, once, verbose;
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: tokenfactoryd [--interval DURATION] [--max-procs N] [--no-counters] [--once] [--verbose]\n"
-		   "  --interval     accounting tick (default 1s)\n"
-		   "  --max-procs    processes the sensor tracks at once (default 16384)\n"
-		   "  --no-counters  weigh CPU use by time even where cycles are counted\n"
-		   "  --no-gpus      do not look for NVIDIA GPUs (NVML)\n"
-		   "  --once         run two ticks (the first only sets the baseline) and exit\n"
-		   "  --verbose      log every tick\n");
+	fprintf(f, "Usage: tokenfactoryd [OPTION]...\n"
+		   "  -c, --config FILE   configuration (default " TF_CONFIG_PATH ")\n"
+		   "      --check-config  check the configuration, print a summary, exit\n"
+		   "  -i, --interval DUR  tick (default: the config's, 1s)\n"
+		   "      --max-procs N   processes the sensor tracks at once\n"
+		   "      --no-counters   weigh CPU use by time even where cycles are counted\n"
+		   "      --no-gpus       do not look for NVIDIA GPUs (NVML)\n"
+		   "  -n, --dry-run       actuators log what they would do, write nothing\n"
+		   "      --once          run two ticks (the first sets the baseline) and exit\n"
+		   "  -v, --verbose       log every tick\n"
+		   "See tokenfactoryd(8).\n");
 }
 
-static void tfd_sleep_until(struct timespec *next, uint64_t interval_ms)
+/* Command line over the file: what an operator types last wins. */
+static void tfd_apply_opts(struct tf_config *c, const struct tfd_opts *o)
 {
-	next->tv_nsec += (interval_ms % 1000) * 1000000;
-	next->tv_sec += interval_ms / 1000 + next->tv_nsec / 1000000000;
-	next->tv_nsec %= 1000000000;
-	while (!tfd_stop &&
-	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL) == EINTR)
-		;
+	if (o->interval_ms)
+		c->interval_ms = o->interval_ms;
+	if (o->max_procs)
+		c->max_procs = o->max_procs;
+	if (o->no_counters)
+		c->counters = false;
+	if (o->no_gpus)
+		c->gpus = false;
+	if (o->dry_run)
+		c->dry_run = true;
+	if (o->verbose)
+		c->log_level = TF_LOG_DEBUG;
+}
+
+/*
+ * The file is optional only when not named: a host with no configuration
+ * runs accounting alone, at the module's signal, with the defaults.
+ */
+static int tfd_load(const struct tfd_opts *o, struct tf_config *c)
+{
+	char err[512];
+
+	tf_config_defaults(c);
+	if (!o->config_given && access(o->config, F_OK) && errno == ENOENT) {
+		tfd_apply_opts(c, o);
+		return 0;
+	}
+	if (tf_config_load(o->config, c, err, sizeof(err))) {
+		tf_log(TF_LOG_ERR, "%s", err);
+		return -1;
+	}
+	tfd_apply_opts(c, o);
+	return 0;
+}
+
+static int tfd_timer_set(int fd, uint64_t interval_ms)
+{
+	struct itimerspec it = {
+		.it_interval = {
+			.tv_sec = interval_ms / 1000,
+			.tv_nsec = (interval_ms % 1000) * 1000000,
+		},
+	};
+
+	it.it_value = it.it_interval;
+	return timerfd_settime(fd, 0, &it, NULL);
+}
+
+static uint64_t tfd_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+/* Changing these needs a restart: they size the sensor and NVML. */
+static bool tfd_needs_restart(const struct tf_config *a, const struct tf_config *b)
+{
+	return a->max_procs != b->max_procs || a->counters != b->counters ||
+	       a->gpus != b->gpus;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	enum { OPT_CHECK = 256, OPT_MAXP, OPT_NOCNT, OPT_NOGPU, OPT_ONCE };
+	static const struct option lopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "interval", required_argument, NULL, 'i' },
-		{ "max-procs", required_argument, NULL, 'm' },
-		{ "no-counters", no_argument, NULL, 'C' },
-		{ "no-gpus", no_argument, NULL, 'G' },
-		{ "once", no_argument, NULL, '1' },
+		{ "max-procs", required_argument, NULL, OPT_MAXP },
+		{ "no-counters", no_argument, NULL, OPT_NOCNT },
+		{ "no-gpus", no_argument, NULL, OPT_NOGPU },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tf_agent_opts ao = { .max_procs = 16384, .counters = true, .gpus = true };
-	struct sigaction sa = { .sa_handler = tfd_on_signal };
+	struct tfd_opts o = { .config = TF_CONFIG_PATH };
+	struct tf_config cfg, ncfg;
+	struct tf_agent_opts ao;
 	const struct tf_agent_stats *st;
-	uint64_t interval_ms = 1000;
-	bool once = false, verbose = false, up = true;
-	struct tf_agent *agent;
-	struct timespec next;
-	int opt, err;
+	struct tf_agent *agent = NULL;
+	struct tf_ctl *ctl = NULL;
+	bool check = false, up = true, stop = false;
+	int tfd = -1, efd = -1, sfd = -1, opt, err, rc = 1;
+	struct pollfd pfd[3];
+	sigset_t mask;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "i:m:CG1vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:i:nvh", lopts, NULL)) != -1) {
 		switch (opt) {
+		case 'c':
+			o.config = optarg;
+			o.config_given = true;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
 		case 'i':
-			if (tf_parse_duration_ms(optarg, &interval_ms) ||
-			    interval_ms < 10) {
+			if (tf_parse_duration_ms(optarg, &o.interval_ms) ||
+			    o.interval_ms < 10) {
 				fprintf(stderr, "tokenfactoryd: --interval: bad duration '%s' (10ms at least)\n",
 					optarg);
 				return 2;
 			}
 			break;
-		case 'm':
-			ao.max_procs = strtoul(optarg, &end, 10);
-			if (*end || !ao.max_procs) {
+		case OPT_MAXP:
+			o.max_procs = strtoul(optarg, &end, 10);
+			if (*end || !o.max_procs) {
 				fprintf(stderr, "tokenfactoryd: --max-procs: bad number '%s'\n",
 					optarg);
 				return 2;
 			}
 			break;
-		case 'C':
-			ao.counters = false;
+		case OPT_NOCNT:
+			o.no_counters = true;
 			break;
-		case 'G':
-			ao.gpus = false;
+		case OPT_NOGPU:
+			o.no_gpus = true;
 			break;
-		case '1':
-			once = true;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case OPT_ONCE:
+			o.once = true;
 			break;
 		case 'v':
-			verbose = true;
+			o.verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -123,43 +198,143 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check)
+		return tf_config_check(o.config, stdout);
 
+	if (tfd_load(&o, &cfg))
+		return 1;
+	tf_log_set_level(cfg.log_level);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	/* blocked before any thread starts, so only the signalfd sees them */
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sfd < 0 || efd < 0 || tfd < 0) {
+		tf_log(TF_LOG_ERR, "start: %s", strerror(errno));
+		goto out;
+	}
+
+	ao = (struct tf_agent_opts){
+		.max_procs = cfg.max_procs,
+		.counters = cfg.counters,
+		.gpus = cfg.gpus,
+	};
 	err = tf_agent_open(&agent, &ao);
 	if (err) {
-		tfd_log(3, "start: %s%s", strerror(-err),
-			err == -ENOENT ? " (is tokenfactory.ko loaded?)" : "");
-		return 1;
+		tf_log(TF_LOG_ERR, "start: %s%s", strerror(-err),
+		       err == -ENOENT ? " (is tokenfactory.ko loaded?)" : "");
+		goto out;
 	}
 	st = tf_agent_stats(agent);
-	tfd_log(6, "accounting every %" PRIu64 " ms, CPU weight: %s, %u NVIDIA GPU(s)%s",
-		interval_ms,
-		st->counters ? "cycles" : "on-CPU time (no hardware counters)",
-		st->gpus, ao.gpus && !st->gpus ? " (no NVML: GPUs not metered)" : "");
-
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	while (!tfd_stop) {
-		err = tf_agent_tick(agent);
-		if (err && up)
-			tfd_log(3, "tick: %s", strerror(-err));
-		else if (!err && !up)
-			tfd_log(5, "tick: module reachable again");
-		up = !err;
-		if (!err && (verbose || st->conservation_errors))
-			tfd_log(st->conservation_errors ? 3 : 7,
-				"tick %" PRIu64 ": %" PRIu64 " processes, metered %" PRIu64
-				" uJ = attributed %" PRIu64 " + remainder %" PRIu64
-				", green %" PRIu32 " ppm, conservation errors %" PRIu64,
-				st->ticks, st->procs, st->metered_uj,
-				st->attributed_uj, st->remainder_uj, st->green_ppm,
-				st->conservation_errors);
-		if (once && st->ticks >= 2)
-			break;
-		tfd_sleep_until(&next, interval_ms);
+	err = tf_ctl_open(&ctl, &cfg, efd);
+	if (err) {
+		tf_log(TF_LOG_ERR, "start: control: %s", strerror(-err));
+		goto out;
 	}
-	tfd_log(6, "stopping after %" PRIu64 " ticks", st->ticks);
-	err = st->conservation_errors ? 1 : 0;
+	tf_log(TF_LOG_INFO, "tick %" PRIu64 " ms, CPU weight: %s, %u NVIDIA GPU(s)%s, %zu source(s), %zu group(s)%s",
+	       cfg.interval_ms,
+	       st->counters ? "cycles" : "on-CPU time (no hardware counters)",
+	       st->gpus, cfg.gpus && !st->gpus ? " (no NVML: GPUs not metered)" : "",
+	       cfg.nsources, cfg.ngroups, cfg.dry_run ? ", dry run" : "");
+
+	/*
+	 * Resynchronise before the first heartbeat: that heartbeat ends the
+	 * module's fail-safe, so our own caps must be in place first.
+	 */
+	tf_ctl_step(ctl, true);
+	if (tfd_timer_set(tfd, cfg.interval_ms)) {
+		tf_log(TF_LOG_ERR, "start: timer: %s", strerror(errno));
+		goto out;
+	}
+	sd_notify(0, "READY=1");
+
+	pfd[0] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = efd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	while (!stop) {
+		struct signalfd_siginfo si;
+		uint64_t n;
+
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			tf_log(TF_LOG_ERR, "poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			if (read(efd, &n, sizeof(n)) == sizeof(n))
+				tf_ctl_step(ctl, false);
+		}
+		if (pfd[0].revents & POLLIN &&
+		    read(tfd, &n, sizeof(n)) == sizeof(n)) {
+			err = tf_agent_tick(agent);
+			if (err && up)
+				tf_log(TF_LOG_ERR, "tick: %s", strerror(-err));
+			else if (!err && !up)
+				tf_log(TF_LOG_NOTICE, "tick: module reachable again");
+			up = !err;
+			if (!err)
+				tf_log(st->conservation_errors ? TF_LOG_ERR : TF_LOG_DEBUG,
+				       "tick %" PRIu64 ": %" PRIu64 " processes, metered %" PRIu64
+				       " uJ = attributed %" PRIu64 " + remainder %" PRIu64
+				       ", green %" PRIu32 " ppm, conservation errors %" PRIu64,
+				       st->ticks, st->procs, st->metered_uj,
+				       st->attributed_uj, st->remainder_uj, st->green_ppm,
+				       st->conservation_errors);
+			tf_ctl_step(ctl, true);
+			/* the watchdog is fed by the loop itself: a hang starves it */
+			sd_notify(0, "WATCHDOG=1");
+			if (o.once && st->ticks >= 2)
+				break;
+		}
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGHUP) {
+				stop = true;
+				continue;
+			}
+			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+				   tfd_mono_us());
+			if (tfd_load(&o, &ncfg)) {
+				tf_log(TF_LOG_ERR, "reload: keeping the running configuration");
+				tf_config_free(&ncfg);
+			} else if (tfd_needs_restart(&cfg, &ncfg)) {
+				tf_log(TF_LOG_WARNING, "reload: max_procs, counters and gpus take effect at restart; keeping the running configuration");
+				tf_config_free(&ncfg);
+			} else if ((err = tf_ctl_reload(ctl, &ncfg))) {
+				tf_log(TF_LOG_ERR, "reload: %s; keeping the running configuration",
+				       strerror(-err));
+				tf_config_free(&ncfg);
+			} else {
+				tf_config_free(&cfg);
+				cfg = ncfg;
+				tf_log_set_level(cfg.log_level);
+				tfd_timer_set(tfd, cfg.interval_ms);
+				tf_log(TF_LOG_INFO, "reloaded %s", o.config);
+			}
+			sd_notify(0, "READY=1");
+		}
+	}
+	sd_notify(0, "STOPPING=1");
+	tf_log(TF_LOG_INFO, "stopping after %" PRIu64 " ticks", st->ticks);
+	rc = st->conservation_errors ? 1 : 0;
+out:
+	tf_ctl_close(ctl);	/* restores every actuator */
 	tf_agent_close(agent);
-	return err;
+	tf_config_free(&cfg);
+	if (tfd >= 0)
+		close(tfd);
+	if (efd >= 0)
+		close(efd);
+	if (sfd >= 0)
+		close(sfd);
+	return rc;
 }

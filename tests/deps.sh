@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential pkg-config clang llvm bpftool libbpf-dev libelf-dev
-	zlib1g-dev libnl-3-dev libnl-genl-3-dev libjson-c-dev
+	zlib1g-dev libnl-3-dev libnl-genl-3-dev libjson-c-dev libsystemd-dev libinih-dev
 	# the module: Debian 12's 6.1 headers (generic, and rt for VM_KERNEL=rt)
 	linux-headers-amd64
 	# tests

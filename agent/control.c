@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control step (control.h). Per step:
+ *   1. the signal: the sources' combined value (the most conservative fresh
+ *      one), mirrored into the module so tfctl, the ledger's green share and
+ *      the fail-safe all see what the agent acts on;
+ *   2. the host budget (tf_budget_step: floor, share, ceiling, ramp,
+ *      hysteresis; stale means the floor);
+ *   3. the tiers (tf_policy_split) over the configured groups;
+ *   4. the actuators.
+ * On a tick also: group energy read back from the module (measured power
+ * per group), tokens scraped, /metrics refreshed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "control.h"
+#include "log.h"
+#include "policy.h"
+#include "tf_nl.h"
+
+struct tf_ctl_group {
+	const struct tf_group_cfg *cfg;
+	bool in_module;			/* the module knows the group */
+	uint64_t energy_uj;		/* all its domains, last tick */
+	uint64_t power_uw;		/* measured over the last tick */
+	struct tf_demand demand;
+	struct tf_alloc alloc;
+};
+
+struct tf_ctl {
+	const struct tf_config *cfg;
+	struct tf_nl *nl;
+	int wake_fd;
+	struct tf_budget budget;
+	struct tf_ctl_group *groups;
+	size_t ngroups;
+	struct tf_demand *dem;
+	struct tf_alloc *alloc;
+	uint64_t last_tick_ns;
+	/* the signal acted on */
+	bool fresh;
+	uint64_t surplus_uw;
+	bool logged_stale;
+};
+
+static uint64_t tf_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * The module's group for each configured one, with its cgroup as member,
+ * so the ledger sums the group's energy. An existing group (an earlier
+ * agent's) is taken over: its tier follows the configuration.
+ */
+static void tf_ctl_groups_sync(struct tf_ctl *ctl)
+{
+	size_t i;
+
+	for (i = 0; i < ctl->ngroups; i++) {
+		struct tf_ctl_group *g = &ctl->groups[i];
+		int err;
+
+		err = tf_nl_group_new(ctl->nl, g->cfg->name, g->cfg->tier, NULL);
+		if (err == -EEXIST)
+			err = tf_nl_group_set(ctl->nl, g->cfg->name,
+					      &g->cfg->tier, NULL);
+		if (err) {
+			tf_log(TF_LOG_WARNING, "group %s: %s (%s)", g->cfg->name,
+			       strerror(-err), tf_nl_errmsg(ctl->nl));
+			continue;
+		}
+		g->in_module = true;
+		if (g->cfg->cgroup[0]) {
+			err = tf_nl_member(ctl->nl, true, g->cfg->name, 0,
+					   g->cfg->cgroup);
+			if (err && err != -EEXIST)
+				tf_log(TF_LOG_WARNING, "group %s: cgroup %s: %s (%s)",
+				       g->cfg->name, g->cfg->cgroup,
+				       strerror(-err), tf_nl_errmsg(ctl->nl));
+		}
+	}
+}
+
+static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
+{
+	size_t i, n = c->ngroups ? c->ngroups : 1;
+
+	ctl->groups = calloc(n, sizeof(*ctl->groups));
+	ctl->dem = calloc(n, sizeof(*ctl->dem));
+	ctl->alloc = calloc(n, sizeof(*ctl->alloc));
+	if (!ctl->groups || !ctl->dem || !ctl->alloc)
+		return -ENOMEM;
+	ctl->ngroups = c->ngroups;
+	for (i = 0; i < c->ngroups; i++)
+		ctl->groups[i].cfg = &c->groups[i];
+	ctl->cfg = c;
+	return 0;
+}
+
+static void tf_ctl_unbuild(struct tf_ctl *ctl)
+{
+	free(ctl->groups);
+	free(ctl->dem);
+	free(ctl->alloc);
+	ctl->groups = NULL;
+	ctl->dem = NULL;
+	ctl->alloc = NULL;
+	ctl->ngroups = 0;
+}
+
+int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd)
+{
+	struct tf_ctl *ctl = calloc(1, sizeof(*ctl));
+	int err;
+
+	if (!ctl)
+		return -ENOMEM;
+	ctl->wake_fd = wake_fd;
+	err = tf_nl_open(&ctl->nl);
+	if (err)
+		goto fail;
+	err = tf_ctl_build(ctl, c);
+	if (err)
+		goto fail;
+	tf_ctl_groups_sync(ctl);
+	*out = ctl;
+	return 0;
+fail:
+	tf_ctl_close(ctl);
+	return err;
+}
+
+/* The module's signal, read back: the one source that is always there. */
+static bool tf_ctl_signal(struct tf_ctl *ctl, uint64_t *surplus_uw)
+{
+	struct tf_signal_info s;
+
+	if (tf_nl_signal_get(ctl->nl, &s) || !s.set || s.stale)
+		return false;
+	*surplus_uw = s.surplus_uw;
+	return true;
+}
+
+/* Each group's energy over the tick, from the module's ledger. */
+static void tf_ctl_measure(struct tf_ctl *ctl, uint64_t dt_ns)
+{
+	size_t i;
+
+	for (i = 0; i < ctl->ngroups; i++) {
+		struct tf_ctl_group *g = &ctl->groups[i];
+		struct tf_group_info gi;
+		uint64_t uj = 0;
+		unsigned int k;
+
+		if (!g->in_module || tf_nl_group_get(ctl->nl, g->cfg->name, &gi))
+			continue;
+		for (k = 0; k < gi.n_energy; k++)
+			uj += gi.energy[k].uj;
+		tf_group_info_free(&gi);
+		if (dt_ns && uj >= g->energy_uj && g->energy_uj)
+			g->power_uw = (uj - g->energy_uj) * 1000000000ULL / dt_ns;
+		g->energy_uj = uj;
+	}
+}
+
+/*
+ * What a group would draw unthrottled: its configured demand, else the
+ * whole ceiling (an unmeasured worker may take all it is given; a frozen
+ * one draws nothing, so its measured power says nothing of its demand).
+ */
+static uint64_t tf_ctl_demand(const struct tf_ctl *ctl,
+			      const struct tf_ctl_group *g)
+{
+	if (g->cfg->demand_uw)
+		return g->cfg->demand_uw;
+	return ctl->cfg->budget.ceiling_uw;
+}
+
+void tf_ctl_step(struct tf_ctl *ctl, bool tick)
+{
+	const struct tf_config *c = ctl->cfg;
+	uint64_t now = tf_mono_ns(), surplus = 0, budget;
+	bool fresh;
+	size_t i;
+
+	if (tick) {
+		tf_ctl_measure(ctl, ctl->last_tick_ns ? now - ctl->last_tick_ns : 0);
+		ctl->last_tick_ns = now;
+	}
+	fresh = tf_ctl_signal(ctl, &surplus);
+	if (!fresh && !ctl->logged_stale)
+		tf_log(TF_LOG_WARNING, "signal: none fresh: budget at the floor");
+	else if (fresh && ctl->logged_stale)
+		tf_log(TF_LOG_NOTICE, "signal: fresh again");
+	ctl->logged_stale = !fresh;
+	ctl->fresh = fresh;
+	ctl->surplus_uw = surplus;
+	budget = tf_budget_step(&ctl->budget, &c->budget, surplus, !fresh, now);
+
+	for (i = 0; i < ctl->ngroups; i++) {
+		struct tf_ctl_group *g = &ctl->groups[i];
+
+		ctl->dem[i] = (struct tf_demand){
+			.tier = g->cfg->tier,
+			.demand_uw = tf_ctl_demand(ctl, g),
+			.reserved_uw = g->cfg->reserved_uw,
+		};
+	}
+	tf_policy_split(budget, c->budget.floor_uw, ctl->dem, ctl->ngroups,
+			ctl->alloc);
+	for (i = 0; i < ctl->ngroups; i++) {
+		struct tf_ctl_group *g = &ctl->groups[i];
+
+		if (g->alloc.frozen != ctl->alloc[i].frozen ||
+		    g->alloc.uw != ctl->alloc[i].uw)
+			tf_log(TF_LOG_DEBUG, "group %s: %" PRIu64 " uW%s",
+			       g->cfg->name, ctl->alloc[i].uw,
+			       ctl->alloc[i].frozen ? " (frozen)" : "");
+		g->alloc = ctl->alloc[i];
+	}
+}
+
+int tf_ctl_reload(struct tf_ctl *ctl, const struct tf_config *c)
+{
+	struct tf_ctl next = *ctl;
+	int err;
+
+	err = tf_ctl_build(&next, c);
+	if (err) {
+		tf_ctl_unbuild(&next);
+		return err;
+	}
+	tf_ctl_unbuild(ctl);
+	*ctl = next;
+	tf_ctl_groups_sync(ctl);
+	return 0;
+}
+
+void tf_ctl_close(struct tf_ctl *ctl)
+{
+	if (!ctl)
+		return;
+	tf_ctl_unbuild(ctl);
+	tf_nl_close(ctl->nl);
+	free(ctl);
+}
