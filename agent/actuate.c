@@ -750,7 +750,8 @@ static void tf_pkgs_open(struct tf_act *a)
 	err = tf_nl_domains(a->nl, &d, &n);
 	if (err) {
 		tf_log(TF_LOG_WARNING, "actuate: the module's domains: %s: no CPU cap",
-		       tf_nl_errmsg(a->nl) ? tf_nl_errmsg(a->nl) : strerror(-err));
+		       tf_nl_errmsg(a->nl) && *tf_nl_errmsg(a->nl) ?
+		       tf_nl_errmsg(a->nl) : strerror(-err));
 		free(d);
 		return;
 	}
@@ -1063,6 +1064,30 @@ static int tf_gpus_restore(struct tf_act *a)
 		a->gpus[i].st.limit_uw = 0;
 		a->gpus[i].st.clock_max_mhz = 0;
 	}
+	return err;
+}
+
+/* ---- plans ---------------------------------------------------------------- */
+
+int tf_act_plan_group(const struct tf_config *c, const struct tf_alloc *alloc,
+		      uint64_t demand_uw, uint64_t budget_uw, unsigned int ncpus,
+		      uint64_t cpu_period_us, uint64_t duty_period_us,
+		      struct tf_act_group_plan *out)
+{
+	struct tf_lever_cpu m = {
+		.cpu_watts_uw = c->cpu_watts_uw, .ncpus = ncpus,
+		.period_us = cpu_period_us,
+	};
+	uint64_t idle = tf_lever_idle_share(c->cpu_idle_uw, alloc->uw, budget_uw);
+	struct tf_act_group_plan p = { .set = true, .frozen = alloc->frozen };
+	int err;
+
+	err = tf_lever_cpu_max(&m, alloc->uw, idle, demand_uw, alloc->frozen, &p.cpu);
+	if (!err)
+		err = tf_lever_duty(alloc->uw, idle, demand_uw, alloc->frozen,
+				    duty_period_us, &p.duty_on_us);
+	if (!err)
+		*out = p;
 	return err;
 }
 

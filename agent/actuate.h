@@ -66,6 +66,19 @@ struct tf_act_plan {
 	uint64_t cpu_cap_uw;
 };
 
+/*
+ * A group's plan from its share of the budget (tf_policy_split()'s out)
+ * and its demand (0: unknown), through lever.h: its idle share is
+ * c->cpu_idle_uw in proportion to alloc->uw of budget_uw; cpu.max with
+ * c->cpu_watts_uw per CPU over ncpus CPUs in cpu_period_us periods; the
+ * duty cycle's on time in duty_period_us. -EINVAL where lever.h refuses
+ * (no cpu_watts, periods out of range); out is then untouched.
+ */
+int tf_act_plan_group(const struct tf_config *c, const struct tf_alloc *alloc,
+		      uint64_t demand_uw, uint64_t budget_uw, unsigned int ncpus,
+		      uint64_t cpu_period_us, uint64_t duty_period_us,
+		      struct tf_act_group_plan *out);
+
 /* ---- what is set now, for /metrics -------------------------------------- */
 
 struct tf_act_group_state {

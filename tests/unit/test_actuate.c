@@ -1076,6 +1076,55 @@ static void test_dry_run(void **state)
 	rm_rf(tmp);
 }
 
+static void test_plan_group(void **state)
+{
+	/* 10 W per CPU, 40 W idle; a budget of 200 W */
+	static const struct {
+		const char *name;
+		uint64_t uw;
+		bool frozen;
+		uint64_t demand;
+		const char *cpu_max;
+		uint64_t on_us;
+	} t[] = {
+		/* 100 W of 200: 20 W of the idle, 80 W = 8 CPUs (of 16) */
+		{ "half the budget", 100 * W, false, 0, "800000 100000", 100000 },
+		{ "demand half met", 100 * W, false, 180 * W, "800000 100000", 50000 },
+		{ "demand covered", 100 * W, false, 100 * W, "max 100000", 100000 },
+		{ "frozen", 0, true, 100 * W, "1000 100000", 0 },
+		{ "nothing, not frozen", 0, false, 100 * W, "1000 100000", 1000 },
+	};
+	struct tf_act_group_plan p;
+	char buf[TF_LEVER_CPU_MAX_STR];
+	struct tf_config c;
+	size_t i;
+
+	(void)state;
+	cfg_init(&c, NULL, 0, "/nonexistent");
+	c.cpu_watts_uw = 10 * W;
+	c.cpu_idle_uw = 40 * W;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct tf_alloc al = { .uw = t[i].uw, .frozen = t[i].frozen };
+
+		assert_int_equal(tf_act_plan_group(&c, &al, t[i].demand, 200 * W, 16,
+						   100000, 100000, &p), 0);
+		tf_lever_cpu_max_str(&p.cpu, buf, sizeof(buf));
+		if (strcmp(buf, t[i].cpu_max) || p.duty_on_us != t[i].on_us ||
+		    !p.set || p.frozen != t[i].frozen)
+			fail_msg("%s: %s, %llu us", t[i].name, buf,
+				 (unsigned long long)p.duty_on_us);
+	}
+	/* unconfigured cpu_watts, a bad duty period: refused, out untouched */
+	memset(&p, 0x5a, sizeof(p));
+	c.cpu_watts_uw = 0;
+	assert_int_equal(tf_act_plan_group(&c, &(struct tf_alloc){ .uw = W }, 0, W, 4,
+					   100000, 100000, &p), -EINVAL);
+	c.cpu_watts_uw = W;
+	assert_int_equal(tf_act_plan_group(&c, &(struct tf_alloc){ .uw = W }, 0, W, 4,
+					   100000, 10, &p), -EINVAL);
+	assert_int_equal(p.duty_on_us, 0x5a5a5a5a5a5a5a5aULL);
+}
+
 static void test_open_invalid(void **state)
 {
 	struct tf_act_opts o = { .duty_period_us = 10 };
@@ -1109,6 +1158,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hwmon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, real_teardown),
+		cmocka_unit_test_setup_teardown(test_plan_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_invalid, setup, teardown),
 	};
 
