@@ -462,6 +462,7 @@ static void *tf_duty_main(void *arg)
 {
 	struct tf_act *a = arg;
 	uint64_t start, now, next, on;
+	bool any;
 	size_t i;
 
 	pthread_mutex_lock(&a->lock);
@@ -471,17 +472,22 @@ static void *tf_duty_main(void *arg)
 		if (now >= start + a->period_us)
 			start = now;
 		next = start + a->period_us;
+		any = false;
 		for (i = 0; i < a->ngrps; i++) {
 			struct tf_grp *g = &a->grps[i];
 
 			if (!g->npids)
 				continue;
+			any = true;
 			on = g->st.duty_on_us;
 			tf_duty_signal(g, now - start >= on);
 			if (now - start < on && start + on < next)
 				next = start + on;
 		}
-		tf_duty_wait(a, next);
+		if (any)
+			tf_duty_wait(a, next);
+		else	/* nothing to cycle: sleep until an apply finds some */
+			pthread_cond_wait(&a->cond, &a->lock);
 	}
 	pthread_mutex_unlock(&a->lock);
 	return NULL;
@@ -735,6 +741,18 @@ static void tf_duty_release(struct tf_act *a, struct tf_grp *g)
 	g->npids = 0;
 	g->st.npids = 0;
 	g->off = false;
+}
+
+void tf_act_cont_all(struct tf_act *a)
+{
+	size_t i, k;
+
+	if (!a || !a->grps)
+		return;
+	for (i = 0; i < a->ngrps; i++)
+		for (k = 0; k < a->grps[i].npids; k++)
+			if (a->grps[i].pids[k].stopped)
+				tf_dpid_signal(&a->grps[i].pids[k], SIGCONT);
 }
 
 /* ---- the module's CPU cap ------------------------------------------------- */

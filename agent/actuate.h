@@ -148,6 +148,14 @@ int tf_act_restore(struct tf_act *a);
 /* Restores (SIGCONT always), stops the duty thread, frees. NULL is fine. */
 void tf_act_close(struct tf_act *a);
 
+/*
+ * SIGCONT to every process the duty cycle holds stopped, without locks or
+ * allocation: for the daemon's fatal-signal handler (SIGSEGV, SIGABRT),
+ * where tf_act_close() cannot run, so that no worker stays stopped after
+ * the agent is gone. Best effort; tf_act_close() is the clean path.
+ */
+void tf_act_cont_all(struct tf_act *a);
+
 /* Pointers into the handle, valid until the next apply or close. */
 void tf_act_state(const struct tf_act *a, struct tf_act_state *st);
 

@@ -678,6 +678,21 @@ static void test_duty(void **state)
 		assert_true(pstate(kids[0]) != 'T');
 		sleep_ms(5);
 	}
+
+	/* the fatal-signal path: SIGCONT without the thread's lock */
+	assert_int_equal(tf_act_open(&a, &c, NULL, NULL, &o), 0);
+	assert_int_equal(tf_act_apply(a, &plan), 0);
+	for (i = 0; i < 100 && pstate(kids[0]) != 'T'; i++)
+		sleep_ms(5);
+	assert_true(pstate(kids[0]) == 'T');
+	tf_act_cont_all(a);
+	sleep_ms(20);
+	for (i = 0; i < 20; i++) {
+		assert_true(pstate(kids[0]) != 'T');
+		sleep_ms(5);
+	}
+	tf_act_close(a);
+	tf_act_cont_all(NULL);
 	reap(kids[0]);
 	reap(kids[1]);
 	kids[0] = kids[1] = 0;
