@@ -46,14 +46,15 @@ TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_C
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
 	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
 	$(B)/agent/drm.o $(B)/agent/config.o $(B)/agent/control.o $(B)/agent/policy.o \
-	$(AGENT_COMMON)
+	$(B)/agent/lever.o $(B)/agent/actuate.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
 	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
-	$(B)/tests/unit/test_drm $(B)/tests/unit/test_config
+	$(B)/tests/unit/test_drm $(B)/tests/unit/test_config \
+	$(B)/tests/unit/test_lever $(B)/tests/unit/test_actuate
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -167,6 +168,15 @@ $(B)/tests/unit/test_config: $(B)/tests/unit/test_config.o $(B)/agent/config.o $
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -lm $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_lever: $(B)/tests/unit/test_lever.o $(B)/agent/lever.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+# The module's netlink client is replaced by a double inside the test (no
+# module is loaded on the build host); NVML is the double library.
+$(B)/tests/unit/test_actuate: $(B)/tests/unit/test_actuate.o $(B)/agent/actuate.o \
+		$(B)/agent/lever.o $(B)/agent/nvml.o $(B)/agent/log.o | $(NVML_DOUBLE)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -pthread $(CMOCKA_LIBS)
 
 $(NVML_DOUBLE): tests/nvml-double/nvml-double.c agent/nvml_api.h
 	@mkdir -p $(@D)
