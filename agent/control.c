@@ -17,20 +17,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "actuate.h"
 #include "config.h"
 #include "control.h"
+#include "lever.h"
 #include "log.h"
+#include "nvml.h"
 #include "policy.h"
 #include "tf_nl.h"
+
+#define TF_CTL_CPU_PERIOD_US 100000	/* cpu.max period: the kernel's default */
 
 struct tf_ctl_group {
 	const struct tf_group_cfg *cfg;
 	bool in_module;			/* the module knows the group */
 	uint64_t energy_uj;		/* all its domains, last tick */
 	uint64_t power_uw;		/* measured over the last tick */
-	struct tf_demand demand;
 	struct tf_alloc alloc;
+	struct tf_act_group_plan plan;
 };
 
 struct tf_ctl {
@@ -42,6 +48,15 @@ struct tf_ctl {
 	size_t ngroups;
 	struct tf_demand *dem;
 	struct tf_alloc *alloc;
+	struct tf_act_group_plan *plans;
+	struct tf_nvml *nvml;		/* NULL: no NVIDIA GPUs, or not ours */
+	struct tf_act *act;
+	unsigned int ncpus;
+	uint64_t *gpu_uw;
+	size_t ngpu;
+	uint64_t cpu_uw;		/* the CPU packages' power, last tick */
+	uint64_t cpu_uj;
+	uint64_t budget_uw;		/* the last step's */
 	uint64_t last_tick_ns;
 	/* the signal acted on */
 	bool fresh;
@@ -95,26 +110,51 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
 {
 	size_t i, n = c->ngroups ? c->ngroups : 1;
 
+	struct tf_act_state st;
+	int err;
+
+	ctl->act = NULL;
+	ctl->gpu_uw = NULL;
 	ctl->groups = calloc(n, sizeof(*ctl->groups));
 	ctl->dem = calloc(n, sizeof(*ctl->dem));
 	ctl->alloc = calloc(n, sizeof(*ctl->alloc));
-	if (!ctl->groups || !ctl->dem || !ctl->alloc)
+	ctl->plans = calloc(n, sizeof(*ctl->plans));
+	if (!ctl->groups || !ctl->dem || !ctl->alloc || !ctl->plans)
 		return -ENOMEM;
 	ctl->ngroups = c->ngroups;
 	for (i = 0; i < c->ngroups; i++)
 		ctl->groups[i].cfg = &c->groups[i];
 	ctl->cfg = c;
+	err = tf_act_open(&ctl->act, c, ctl->nl, ctl->nvml, NULL);
+	if (err)
+		return err;
+	tf_act_state(ctl->act, &st);
+	ctl->ngpu = st.ngpus;
+	ctl->gpu_uw = calloc(st.ngpus ? st.ngpus : 1, sizeof(*ctl->gpu_uw));
+	if (!ctl->gpu_uw)
+		return -ENOMEM;
 	return 0;
 }
 
+/*
+ * Puts the actuators back. A reload goes through here too: the next
+ * actuators take stock of the original values, not of ours, and the step
+ * that follows at once sets them again.
+ */
 static void tf_ctl_unbuild(struct tf_ctl *ctl)
 {
+	tf_act_close(ctl->act);
 	free(ctl->groups);
 	free(ctl->dem);
 	free(ctl->alloc);
+	free(ctl->plans);
+	free(ctl->gpu_uw);
+	ctl->act = NULL;
 	ctl->groups = NULL;
 	ctl->dem = NULL;
 	ctl->alloc = NULL;
+	ctl->plans = NULL;
+	ctl->gpu_uw = NULL;
 	ctl->ngroups = 0;
 }
 
@@ -126,9 +166,14 @@ int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->wake_fd = wake_fd;
+	ctl->ncpus = sysconf(_SC_NPROCESSORS_ONLN) > 0 ?
+		     (unsigned int)sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	err = tf_nl_open(&ctl->nl);
 	if (err)
 		goto fail;
+	/* the actuators' own handle: accounting's is read-only */
+	if (c->gpus && tf_nvml_open(&ctl->nvml, 0))
+		ctl->nvml = NULL;
 	err = tf_ctl_build(ctl, c);
 	if (err)
 		goto fail;
@@ -151,16 +196,21 @@ static bool tf_ctl_signal(struct tf_ctl *ctl, uint64_t *surplus_uw)
 	return true;
 }
 
-/* Each group's energy over the tick, from the module's ledger. */
+/*
+ * Each group's energy over the tick, from the module's ledger, and the
+ * CPU packages' power (what is left of the budget for GPUs).
+ */
 static void tf_ctl_measure(struct tf_ctl *ctl, uint64_t dt_ns)
 {
+	struct tf_domain_info *v;
+	uint64_t cpu_uj = 0;
+	unsigned int n, k;
 	size_t i;
 
 	for (i = 0; i < ctl->ngroups; i++) {
 		struct tf_ctl_group *g = &ctl->groups[i];
 		struct tf_group_info gi;
 		uint64_t uj = 0;
-		unsigned int k;
 
 		if (!g->in_module || tf_nl_group_get(ctl->nl, g->cfg->name, &gi))
 			continue;
@@ -171,6 +221,15 @@ static void tf_ctl_measure(struct tf_ctl *ctl, uint64_t dt_ns)
 			g->power_uw = (uj - g->energy_uj) * 1000000000ULL / dt_ns;
 		g->energy_uj = uj;
 	}
+	if (tf_nl_domains(ctl->nl, &v, &n))
+		return;
+	for (k = 0; k < n; k++)
+		if (v[k].type == TF_DOMAIN_PACKAGE || v[k].type == TF_DOMAIN_DRAM)
+			cpu_uj += v[k].energy_uj;
+	free(v);
+	if (dt_ns && cpu_uj >= ctl->cpu_uj && ctl->cpu_uj)
+		ctl->cpu_uw = (cpu_uj - ctl->cpu_uj) * 1000000000ULL / dt_ns;
+	ctl->cpu_uj = cpu_uj;
 }
 
 /*
@@ -186,12 +245,34 @@ static uint64_t tf_ctl_demand(const struct tf_ctl *ctl,
 	return ctl->cfg->budget.ceiling_uw;
 }
 
+/*
+ * The GPUs share what the CPUs do not draw, equally; each GPU's lever
+ * clamps its share to its range (lever.h). The module's CPU cap is then
+ * the budget less the GPUs' shares.
+ */
+static uint64_t tf_ctl_gpus(struct tf_ctl *ctl, uint64_t budget)
+{
+	uint64_t left, each;
+	size_t i;
+
+	if (!ctl->ngpu)
+		return tf_lever_cpu_cap(budget, NULL, 0, ctl->cfg->budget.floor_uw);
+	left = budget > ctl->cpu_uw ? budget - ctl->cpu_uw : 0;
+	each = left / ctl->ngpu;
+	for (i = 0; i < ctl->ngpu; i++)
+		ctl->gpu_uw[i] = each;
+	return tf_lever_cpu_cap(budget, ctl->gpu_uw, ctl->ngpu,
+				ctl->cfg->budget.floor_uw);
+}
+
 void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 {
 	const struct tf_config *c = ctl->cfg;
 	uint64_t now = tf_mono_ns(), surplus = 0, budget;
+	struct tf_act_plan plan = { 0 };
 	bool fresh;
 	size_t i;
+	int err;
 
 	if (tick) {
 		tf_ctl_measure(ctl, ctl->last_tick_ns ? now - ctl->last_tick_ns : 0);
@@ -206,6 +287,10 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 	ctl->fresh = fresh;
 	ctl->surplus_uw = surplus;
 	budget = tf_budget_step(&ctl->budget, &c->budget, surplus, !fresh, now);
+	if (budget != ctl->budget_uw)
+		tf_log(TF_LOG_INFO, "budget %" PRIu64 " mW (surplus %" PRIu64 " mW%s)",
+		       budget / 1000, surplus / 1000, fresh ? "" : ", stale");
+	ctl->budget_uw = budget;
 
 	for (i = 0; i < ctl->ngroups; i++) {
 		struct tf_ctl_group *g = &ctl->groups[i];
@@ -220,29 +305,51 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 			ctl->alloc);
 	for (i = 0; i < ctl->ngroups; i++) {
 		struct tf_ctl_group *g = &ctl->groups[i];
+		struct tf_act_group_plan *p = &ctl->plans[i];
 
-		if (g->alloc.frozen != ctl->alloc[i].frozen ||
-		    g->alloc.uw != ctl->alloc[i].uw)
-			tf_log(TF_LOG_DEBUG, "group %s: %" PRIu64 " uW%s",
-			       g->cfg->name, ctl->alloc[i].uw,
-			       ctl->alloc[i].frozen ? " (frozen)" : "");
+		if (g->alloc.frozen != ctl->alloc[i].frozen)
+			tf_log(TF_LOG_INFO, "group %s: %s", g->cfg->name,
+			       ctl->alloc[i].frozen ? "no power for it: frozen" :
+			       "power again: thawed");
 		g->alloc = ctl->alloc[i];
+		/* without cpu_watts only freezing is possible: no cpu.max */
+		if (tf_act_plan_group(c, &ctl->alloc[i], g->cfg->demand_uw, budget,
+				      ctl->ncpus, TF_CTL_CPU_PERIOD_US, 0, p))
+			*p = (struct tf_act_group_plan){
+				.set = true,
+				.cpu = { .unlimited = true,
+					 .period_us = TF_CTL_CPU_PERIOD_US },
+				.frozen = ctl->alloc[i].frozen,
+			};
 	}
+	plan.groups = ctl->plans;
+	plan.cpu_cap_uw = tf_ctl_gpus(ctl, budget);
+	plan.gpu_uw = ctl->ngpu ? ctl->gpu_uw : NULL;
+	plan.ngpu = ctl->ngpu;
+	err = tf_act_apply(ctl->act, &plan);
+	if (err)
+		tf_log(TF_LOG_DEBUG, "actuators: %s", strerror(-err));
 }
 
 int tf_ctl_reload(struct tf_ctl *ctl, const struct tf_config *c)
 {
-	struct tf_ctl next = *ctl;
+	const struct tf_config *old = ctl->cfg;
 	int err;
 
-	err = tf_ctl_build(&next, c);
+	/* the old actuators put back first: the new ones take stock of the
+	 * original values, and the step that follows sets them again */
+	tf_ctl_unbuild(ctl);
+	err = tf_ctl_build(ctl, c);
 	if (err) {
-		tf_ctl_unbuild(&next);
+		tf_ctl_unbuild(ctl);
+		if (tf_ctl_build(ctl, old))
+			tf_log(TF_LOG_ERR, "reload: the running configuration could not be rebuilt either");
+		tf_ctl_groups_sync(ctl);
+		tf_ctl_step(ctl, false);
 		return err;
 	}
-	tf_ctl_unbuild(ctl);
-	*ctl = next;
 	tf_ctl_groups_sync(ctl);
+	tf_ctl_step(ctl, false);
 	return 0;
 }
 
@@ -250,7 +357,8 @@ void tf_ctl_close(struct tf_ctl *ctl)
 {
 	if (!ctl)
 		return;
-	tf_ctl_unbuild(ctl);
+	tf_ctl_unbuild(ctl);	/* restores the actuators */
+	tf_nvml_close(ctl->nvml);
 	tf_nl_close(ctl->nl);
 	free(ctl);
 }
