@@ -49,7 +49,8 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
-	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace
+	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
+	$(B)/tests/unit/test_promtext
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -151,6 +152,9 @@ $(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
 
 $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_promtext: $(B)/tests/unit/test_promtext.o $(B)/agent/promtext.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
