@@ -26,6 +26,8 @@ NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 libnl-3.0 2>/dev/null)
 JSON_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
 BPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
+MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Ibpf
 
 B := build
@@ -50,7 +52,7 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
 	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
-	$(B)/tests/unit/test_promtext
+	$(B)/tests/unit/test_promtext $(B)/tests/unit/test_tokens
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -155,6 +157,10 @@ $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 
 $(B)/tests/unit/test_promtext: $(B)/tests/unit/test_promtext.o $(B)/agent/promtext.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_tokens: $(B)/tests/unit/test_tokens.o $(B)/agent/tokens.o \
+		$(B)/agent/promtext.o $(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CURL_LIBS) $(MHD_LIBS) -lm $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
