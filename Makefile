@@ -45,14 +45,15 @@ AGENT_COMMON := $(B)/agent/tf_nl.o
 TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
 	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
-	$(AGENT_COMMON)
+	$(B)/agent/promtext.o $(B)/agent/tokens.o $(B)/agent/metrics.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
 	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
-	$(B)/tests/unit/test_promtext $(B)/tests/unit/test_tokens
+	$(B)/tests/unit/test_promtext $(B)/tests/unit/test_tokens \
+	$(B)/tests/unit/test_metrics $(B)/tests/unit/tf-metrics-demo
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -108,7 +109,7 @@ $(B)/tfctl: $(TFCTL_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(JSON_LIBS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) -ldl -pthread
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(CURL_LIBS) $(MHD_LIBS) -ldl -lm -pthread
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
@@ -161,6 +162,14 @@ $(B)/tests/unit/test_promtext: $(B)/tests/unit/test_promtext.o $(B)/agent/promte
 $(B)/tests/unit/test_tokens: $(B)/tests/unit/test_tokens.o $(B)/agent/tokens.o \
 		$(B)/agent/promtext.o $(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/log.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CURL_LIBS) $(MHD_LIBS) -lm $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_metrics: $(B)/tests/unit/test_metrics.o $(B)/agent/metrics.o \
+		$(B)/agent/promtext.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(MHD_LIBS) $(CURL_LIBS) -lm -pthread $(CMOCKA_LIBS)
+
+# served to a real Prometheus by tests/unit/test_metrics_scrape.sh
+$(B)/tests/unit/tf-metrics-demo: $(B)/tests/unit/metrics_demo.o $(B)/agent/metrics.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(MHD_LIBS) -lm -pthread
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
