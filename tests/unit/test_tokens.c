@@ -180,7 +180,7 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn,
 	else if (!strcmp(url, "/b"))
 		body = page_b;
 	else if (!strcmp(url, "/slow"))
-		usleep(700 * 1000), body = page_b;
+		usleep(1500 * 1000), body = page_b;
 	else if (!strcmp(url, "/bad"))
 		body = "# TYPE x counter\nx_total{ 3\n";
 	if (!body) {
@@ -269,7 +269,7 @@ static void test_scrape(void **state)
 	strcpy(g[3].name, "idle");	/* no URL */
 
 	tf_log_set_sink(sink, &logs);
-	assert_int_equal(tf_tokens_open(&t, g, 4, 400, err, sizeof(err)), 0);
+	assert_int_equal(tf_tokens_open(&t, g, 4, 5000, err, sizeof(err)), 0);
 	ga = tf_tokens_group(t, 0);
 	gb = tf_tokens_group(t, 1);
 	gc = tf_tokens_group(t, 2);
@@ -311,7 +311,7 @@ static void test_scrape(void **state)
 	strcpy(g[1].metrics_url, g[0].metrics_url);
 	*strrchr(g[1].metrics_url, '/') = '\0';
 	strcat(g[1].metrics_url, "/bad");
-	assert_int_equal(tf_tokens_open(&t, g, 4, 400, err, sizeof(err)), 0);
+	assert_int_equal(tf_tokens_open(&t, g, 4, 5000, err, sizeof(err)), 0);
 	gb = tf_tokens_group(t, 1);
 	logs.n = 0;
 	assert_int_equal(tf_tokens_scrape(t), 1);
