@@ -160,8 +160,9 @@ $(B)/tests/unit/test_promtext: $(B)/tests/unit/test_promtext.o $(B)/agent/promte
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_tokens: $(B)/tests/unit/test_tokens.o $(B)/agent/tokens.o \
-		$(B)/agent/promtext.o $(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/log.o
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CURL_LIBS) $(MHD_LIBS) -lm $(CMOCKA_LIBS)
+		$(B)/agent/promtext.o $(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/log.o \
+		$(B)/agent/metrics.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CURL_LIBS) $(MHD_LIBS) -lm -pthread $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_metrics: $(B)/tests/unit/test_metrics.o $(B)/agent/metrics.o \
 		$(B)/agent/promtext.o $(B)/agent/log.o

@@ -349,6 +349,16 @@ void tf_tokens_tick(struct tf_tokens *t, const uint64_t *energy_uj,
 			       green_ppm);
 }
 
+void tf_tokens_mx(const struct tf_tokens_group *g, struct tf_mx_group *mg)
+{
+	mg->has_tokens = g->url[0];
+	mg->tokens_up = g->up;
+	mg->tokens = g->acct.tokens;
+	mg->green_tokens = g->acct.green_tokens;
+	mg->scrape_errors = g->scrape_errors;
+	mg->j_per_token = tf_tok_j_per_token(&g->acct);
+}
+
 size_t tf_tokens_count(const struct tf_tokens *t)
 {
 	return t->n;

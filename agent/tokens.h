@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "promtext.h"
 #include "tf_nl.h"
 
@@ -91,6 +92,9 @@ int tf_tokens_scrape(struct tf_tokens *t);
  */
 void tf_tokens_tick(struct tf_tokens *t, const uint64_t *energy_uj,
 		    uint32_t green_ppm);
+
+/* A group's token figures into its /metrics row (the rest is the caller's). */
+void tf_tokens_mx(const struct tf_tokens_group *g, struct tf_mx_group *mg);
 
 size_t tf_tokens_count(const struct tf_tokens *t);
 const struct tf_tokens_group *tf_tokens_group(const struct tf_tokens *t,

@@ -238,6 +238,7 @@ static void test_scrape(void **state)
 	struct tf_tokens *t;
 	const struct tf_tokens_group *ga, *gb, *gc;
 	struct logs logs = { 0 };
+	struct tf_mx_group mg;
 	char err[256];
 	unsigned int port, n;
 	uint64_t energy[4] = { 3000000, 1000000, 0, 0 };
@@ -294,6 +295,20 @@ static void test_scrape(void **state)
 	assert_int_equal(gb->acct.green_tokens, 15);
 	assert_int_equal(gc->scrape_errors, 2);
 	assert_int_equal(logs.n, n);	/* the same failure: not again */
+
+	/* into /metrics rows */
+	memset(&mg, 0, sizeof(mg));
+	tf_tokens_mx(ga, &mg);
+	assert_true(mg.has_tokens && mg.tokens_up);
+	assert_int_equal(mg.tokens, 300);
+	assert_int_equal(mg.green_tokens, 150);
+	assert_true(mg.j_per_token == 6.0 / 300);	/* 3 J a tick, two ticks */
+	tf_tokens_mx(gc, &mg);
+	assert_true(mg.has_tokens && !mg.tokens_up);
+	assert_int_equal(mg.scrape_errors, 2);
+	assert_true(isnan(mg.j_per_token));
+	tf_tokens_mx(tf_tokens_group(t, 3), &mg);
+	assert_false(mg.has_tokens);
 
 	/* the vLLM worker restarts: its counter starts over at 20 */
 	set_a(20);
