@@ -28,6 +28,8 @@ BPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
 INIH_LIBS = $(shell pkg-config --libs inih 2>/dev/null)
+CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
+MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -Ibpf
 
 B := build
@@ -46,7 +48,8 @@ TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_C
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
 	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
 	$(B)/agent/drm.o $(B)/agent/config.o $(B)/agent/control.o $(B)/agent/policy.o \
-	$(B)/agent/lever.o $(B)/agent/actuate.o $(AGENT_COMMON)
+	$(B)/agent/lever.o $(B)/agent/actuate.o $(B)/agent/promtext.o \
+	$(B)/agent/tokens.o $(B)/agent/metrics.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
@@ -54,7 +57,9 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
 	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
 	$(B)/tests/unit/test_drm $(B)/tests/unit/test_config \
-	$(B)/tests/unit/test_lever $(B)/tests/unit/test_actuate
+	$(B)/tests/unit/test_lever $(B)/tests/unit/test_actuate \
+	$(B)/tests/unit/test_promtext $(B)/tests/unit/test_tokens \
+	$(B)/tests/unit/test_metrics $(B)/tests/unit/tf-metrics-demo
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -110,7 +115,8 @@ $(B)/tfctl: $(TFCTL_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(JSON_LIBS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) -ldl -pthread
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) \
+	$(SYSTEMD_LIBS) -ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
@@ -164,6 +170,22 @@ $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 $(B)/tests/unit/test_config.o: TF_CFLAGS += -DTF_SRCDIR='"$(CURDIR)"'
 $(B)/tests/unit/test_config: $(B)/tests/unit/test_config.o $(B)/agent/config.o $(B)/agent/units.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_promtext: $(B)/tests/unit/test_promtext.o $(B)/agent/promtext.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_tokens: $(B)/tests/unit/test_tokens.o $(B)/agent/tokens.o \
+		$(B)/agent/promtext.o $(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/log.o \
+		$(B)/agent/metrics.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CURL_LIBS) $(MHD_LIBS) -lm -pthread $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_metrics: $(B)/tests/unit/test_metrics.o $(B)/agent/metrics.o \
+		$(B)/agent/promtext.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(MHD_LIBS) $(CURL_LIBS) -lm -pthread $(CMOCKA_LIBS)
+
+# served to a real Prometheus by tests/unit/test_metrics_scrape.sh
+$(B)/tests/unit/tf-metrics-demo: $(B)/tests/unit/metrics_demo.o $(B)/agent/metrics.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(MHD_LIBS) -lm -pthread
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)

@@ -8,10 +8,14 @@ PKGS=(
 	# build
 	build-essential pkg-config clang llvm bpftool libbpf-dev libelf-dev
 	zlib1g-dev libnl-3-dev libnl-genl-3-dev libjson-c-dev libsystemd-dev libinih-dev
+	# tokens scraped from workers (libcurl), our /metrics (libmicrohttpd)
+	libcurl4-openssl-dev libmicrohttpd-dev
 	# the module: Debian 12's 6.1 headers (generic, and rt for VM_KERNEL=rt)
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
+	# /metrics: promtool check metrics, and a real Prometheus scraping it
+	prometheus curl
 	# bench-sensor: a context-switch load, and bpftrace to compare with
 	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its

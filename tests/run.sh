@@ -43,6 +43,8 @@ layer_unit() {
 	done
 	# bash completion of tfctl, against a stand-in tfctl
 	T="$T" bash "$top/tests/unit/test_completion.sh"
+	# /metrics scraped by a real Prometheus server
+	T="$T" bash "$top/tests/unit/test_metrics_scrape.sh"
 }
 
 layer_bpf() {
