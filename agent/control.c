@@ -12,7 +12,9 @@
  * per group), tokens scraped, /metrics refreshed.
  */
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +23,15 @@
 
 #include "actuate.h"
 #include "config.h"
+#include "agent.h"
 #include "control.h"
 #include "lever.h"
 #include "log.h"
+#include "metrics.h"
 #include "nvml.h"
 #include "policy.h"
 #include "tf_nl.h"
+#include "tokens.h"
 
 #define TF_CTL_CPU_PERIOD_US 100000	/* cpu.max period: the kernel's default */
 
@@ -35,6 +40,8 @@ struct tf_ctl_group {
 	bool in_module;			/* the module knows the group */
 	uint64_t energy_uj;		/* all its domains, last tick */
 	uint64_t power_uw;		/* measured over the last tick */
+	uint64_t tick_uj;		/* energy of the last tick */
+	struct tf_mx_group tokmx;	/* its token figures, as last booked */
 	struct tf_alloc alloc;
 	struct tf_act_group_plan plan;
 };
@@ -58,6 +65,26 @@ struct tf_ctl {
 	uint64_t cpu_uj;
 	uint64_t budget_uw;		/* the last step's */
 	uint64_t last_tick_ns;
+	uint32_t green_ppm;		/* the accounting tick's */
+	struct tf_agent_stats agent;
+
+	/*
+	 * Tokens: scraped on a thread of their own (a slow worker must not
+	 * hold up the loop), booked by the tick when the scraper is idle.
+	 */
+	struct tf_tokens *tok;
+	pthread_t scraper;
+	bool scraper_up, scraper_quit, scrape_due;
+	pthread_mutex_t tok_lock;
+	pthread_cond_t tok_cond;
+	uint64_t *tok_uj;
+	struct tf_ledger_row *tok_rows;
+
+	struct tf_metrics *mx;
+	struct tf_mx_snapshot *snap;
+	char mx_listen[TF_CFG_STR];
+	struct tf_domain_info *doms;	/* the last tick's */
+	unsigned int ndoms;
 	/* the signal acted on */
 	bool fresh;
 	uint64_t surplus_uw;
@@ -106,6 +133,68 @@ static void tf_ctl_groups_sync(struct tf_ctl *ctl)
 	}
 }
 
+static void *tf_ctl_scraper(void *arg)
+{
+	struct tf_ctl *ctl = arg;
+
+	pthread_mutex_lock(&ctl->tok_lock);
+	for (;;) {
+		while (!ctl->scrape_due && !ctl->scraper_quit)
+			pthread_cond_wait(&ctl->tok_cond, &ctl->tok_lock);
+		if (ctl->scraper_quit)
+			break;
+		ctl->scrape_due = false;
+		tf_tokens_scrape(ctl->tok);	/* the lock held: the tick skips */
+	}
+	pthread_mutex_unlock(&ctl->tok_lock);
+	return NULL;
+}
+
+static int tf_ctl_tokens_start(struct tf_ctl *ctl, const struct tf_config *c)
+{
+	size_t n = c->ngroups ? c->ngroups : 1;
+	char err[256];
+	int e;
+
+	ctl->tok_uj = calloc(n, sizeof(*ctl->tok_uj));
+	ctl->tok_rows = calloc(n, sizeof(*ctl->tok_rows));
+	if (!ctl->tok_uj || !ctl->tok_rows)
+		return -ENOMEM;
+	/* half a tick at most: the next scrape is due at the next tick */
+	e = tf_tokens_open(&ctl->tok, c->groups, c->ngroups,
+			   c->interval_ms / 2 ? c->interval_ms / 2 : 1, err,
+			   sizeof(err));
+	if (e) {
+		tf_log(TF_LOG_ERR, "tokens: %s", err);
+		return e;
+	}
+	ctl->scraper_quit = false;
+	ctl->scrape_due = false;
+	e = pthread_create(&ctl->scraper, NULL, tf_ctl_scraper, ctl);
+	if (e)
+		return -e;
+	ctl->scraper_up = true;
+	return 0;
+}
+
+static void tf_ctl_tokens_stop(struct tf_ctl *ctl)
+{
+	if (ctl->scraper_up) {
+		pthread_mutex_lock(&ctl->tok_lock);
+		ctl->scraper_quit = true;
+		pthread_cond_signal(&ctl->tok_cond);
+		pthread_mutex_unlock(&ctl->tok_lock);
+		pthread_join(ctl->scraper, NULL);
+		ctl->scraper_up = false;
+	}
+	tf_tokens_close(ctl->tok);
+	ctl->tok = NULL;
+	free(ctl->tok_uj);
+	free(ctl->tok_rows);
+	ctl->tok_uj = NULL;
+	ctl->tok_rows = NULL;
+}
+
 static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
 {
 	size_t i, n = c->ngroups ? c->ngroups : 1;
@@ -122,8 +211,10 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
 	if (!ctl->groups || !ctl->dem || !ctl->alloc || !ctl->plans)
 		return -ENOMEM;
 	ctl->ngroups = c->ngroups;
-	for (i = 0; i < c->ngroups; i++)
+	for (i = 0; i < c->ngroups; i++) {
 		ctl->groups[i].cfg = &c->groups[i];
+		ctl->groups[i].tokmx.j_per_token = NAN;
+	}
 	ctl->cfg = c;
 	err = tf_act_open(&ctl->act, c, ctl->nl, ctl->nvml, NULL);
 	if (err)
@@ -133,7 +224,7 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
 	ctl->gpu_uw = calloc(st.ngpus ? st.ngpus : 1, sizeof(*ctl->gpu_uw));
 	if (!ctl->gpu_uw)
 		return -ENOMEM;
-	return 0;
+	return tf_ctl_tokens_start(ctl, c);
 }
 
 /*
@@ -143,6 +234,7 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
  */
 static void tf_ctl_unbuild(struct tf_ctl *ctl)
 {
+	tf_ctl_tokens_stop(ctl);
 	tf_act_close(ctl->act);
 	free(ctl->groups);
 	free(ctl->dem);
@@ -156,6 +248,29 @@ static void tf_ctl_unbuild(struct tf_ctl *ctl)
 	ctl->plans = NULL;
 	ctl->gpu_uw = NULL;
 	ctl->ngroups = 0;
+}
+
+/* /metrics on the configured address; a new address on reload moves it. */
+static int tf_ctl_metrics(struct tf_ctl *ctl, const struct tf_config *c)
+{
+	char err[256];
+	int e;
+
+	if (ctl->mx && !strcmp(ctl->mx_listen, c->listen))
+		return 0;
+	tf_metrics_close(ctl->mx);
+	ctl->mx = NULL;
+	ctl->mx_listen[0] = '\0';
+	if (!c->listen[0])
+		return 0;
+	e = tf_metrics_open(&ctl->mx, c->listen, err, sizeof(err));
+	if (e) {
+		tf_log(TF_LOG_ERR, "metrics: %s", err);
+		return e;
+	}
+	snprintf(ctl->mx_listen, sizeof(ctl->mx_listen), "%s", c->listen);
+	tf_log(TF_LOG_INFO, "metrics: http://%s/metrics", c->listen);
+	return 0;
 }
 
 int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd)
@@ -174,7 +289,17 @@ int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd)
 	/* the actuators' own handle: accounting's is read-only */
 	if (c->gpus && tf_nvml_open(&ctl->nvml, 0))
 		ctl->nvml = NULL;
+	pthread_mutex_init(&ctl->tok_lock, NULL);
+	pthread_cond_init(&ctl->tok_cond, NULL);
+	ctl->snap = calloc(1, sizeof(*ctl->snap));
+	if (!ctl->snap) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	err = tf_ctl_build(ctl, c);
+	if (err)
+		goto fail;
+	err = tf_ctl_metrics(ctl, c);
 	if (err)
 		goto fail;
 	tf_ctl_groups_sync(ctl);
@@ -217,8 +342,12 @@ static void tf_ctl_measure(struct tf_ctl *ctl, uint64_t dt_ns)
 		for (k = 0; k < gi.n_energy; k++)
 			uj += gi.energy[k].uj;
 		tf_group_info_free(&gi);
-		if (dt_ns && uj >= g->energy_uj && g->energy_uj)
-			g->power_uw = (uj - g->energy_uj) * 1000000000ULL / dt_ns;
+		g->tick_uj = 0;
+		if (uj >= g->energy_uj && g->energy_uj) {
+			g->tick_uj = uj - g->energy_uj;
+			if (dt_ns)
+				g->power_uw = g->tick_uj * 1000000000ULL / dt_ns;
+		}
 		g->energy_uj = uj;
 	}
 	if (tf_nl_domains(ctl->nl, &v, &n))
@@ -226,7 +355,9 @@ static void tf_ctl_measure(struct tf_ctl *ctl, uint64_t dt_ns)
 	for (k = 0; k < n; k++)
 		if (v[k].type == TF_DOMAIN_PACKAGE || v[k].type == TF_DOMAIN_DRAM)
 			cpu_uj += v[k].energy_uj;
-	free(v);
+	free(ctl->doms);
+	ctl->doms = v;
+	ctl->ndoms = n;
 	if (dt_ns && cpu_uj >= ctl->cpu_uj && ctl->cpu_uj)
 		ctl->cpu_uw = (cpu_uj - ctl->cpu_uj) * 1000000000ULL / dt_ns;
 	ctl->cpu_uj = cpu_uj;
@@ -263,6 +394,150 @@ static uint64_t tf_ctl_gpus(struct tf_ctl *ctl, uint64_t budget)
 		ctl->gpu_uw[i] = each;
 	return tf_lever_cpu_cap(budget, ctl->gpu_uw, ctl->ngpu,
 				ctl->cfg->budget.floor_uw);
+}
+
+/* A process of the group's cgroup, to carry its tokens in the ledger. */
+static uint32_t tf_ctl_group_pid(const struct tf_ctl *ctl,
+				 const struct tf_group_cfg *g)
+{
+	char path[TF_CFG_PATH * 2 + 32];
+	unsigned int pid = 0;
+	FILE *f;
+
+	if (!g->cgroup[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", ctl->cfg->cgroup_root,
+		 g->cgroup);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%u", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid;
+}
+
+/*
+ * Books the tokens scraped since the last tick, with the tick's energy and
+ * green share, into the ledger and the figures; then asks for the next
+ * scrape. When the scraper is still at it, the tokens wait a tick.
+ */
+static void tf_ctl_tokens(struct tf_ctl *ctl)
+{
+	unsigned int nrows = 0;
+	size_t i;
+
+	if (!ctl->tok || pthread_mutex_trylock(&ctl->tok_lock))
+		return;
+	for (i = 0; i < ctl->ngroups; i++)
+		ctl->tok_uj[i] = ctl->groups[i].tick_uj;
+	tf_tokens_tick(ctl->tok, ctl->tok_uj, ctl->green_ppm);
+	for (i = 0; i < ctl->ngroups && i < tf_tokens_count(ctl->tok); i++) {
+		const struct tf_tokens_group *tg = tf_tokens_group(ctl->tok, i);
+		uint32_t pid;
+
+		tf_tokens_mx(tg, &ctl->groups[i].tokmx);
+		if (!tg->acct.delta)
+			continue;
+		pid = tf_ctl_group_pid(ctl, ctl->groups[i].cfg);
+		if (pid)
+			tf_tokens_to_rows(ctl->tok_rows, &nrows, ctl->ngroups, pid,
+					  tg->acct.delta);
+	}
+	if (nrows && tf_nl_ledger_push(ctl->nl, ctl->green_ppm, ctl->tok_rows, nrows))
+		tf_log(TF_LOG_DEBUG, "tokens: ledger push: %s", tf_nl_errmsg(ctl->nl));
+	ctl->scrape_due = true;
+	pthread_cond_signal(&ctl->tok_cond);
+	pthread_mutex_unlock(&ctl->tok_lock);
+}
+
+/* The figures /metrics serves, refreshed every tick. */
+static void tf_ctl_snapshot(struct tf_ctl *ctl)
+{
+	struct tf_mx_snapshot *s = ctl->snap;
+	struct tf_signal_info sig;
+	struct tf_act_state st;
+	struct tf_status mst;
+	unsigned int k;
+	size_t i;
+
+	if (!ctl->mx)
+		return;
+	memset(s, 0, sizeof(*s));
+	s->ticks = ctl->agent.ticks;
+	s->conservation_errors = ctl->agent.conservation_errors;
+	s->push_errors = ctl->agent.push_errors;
+	s->green_ppm = ctl->green_ppm;
+	s->budget_uw = ctl->budget_uw;
+	if (!tf_nl_status(ctl->nl, &mst))
+		s->failsafe = mst.failsafe;
+	if (!tf_nl_signal_get(ctl->nl, &sig) && sig.set) {
+		s->signal_set = true;
+		s->signal_fresh = !sig.stale;
+		s->surplus_uw = sig.surplus_uw;
+		s->signal_age_ms = sig.age_ms;
+	}
+	for (k = 0; k < ctl->ndoms; k++) {
+		struct tf_mx_domain *d = tf_mx_add_domain(s, ctl->doms[k].name);
+
+		if (!d)
+			break;
+		d->energy_uj = ctl->doms[k].energy_uj;
+		d->power_uw = ctl->doms[k].power_uw;
+		d->cap_uw = ctl->doms[k].eff_cap_uw;
+		d->estimated = ctl->doms[k].estimated;
+	}
+	tf_act_state(ctl->act, &st);
+	for (i = 0; i < ctl->ngroups; i++) {
+		struct tf_ctl_group *g = &ctl->groups[i];
+		struct tf_mx_group *m = tf_mx_add_group(s, g->cfg->name);
+
+		if (!m)
+			break;
+		snprintf(m->tier, sizeof(m->tier), "%s", tf_tier_name(g->cfg->tier));
+		m->energy_uj = g->energy_uj;
+		m->power_uw = g->power_uw;
+		m->frozen = g->alloc.frozen;
+		m->has_tokens = g->tokmx.has_tokens;
+		m->tokens_up = g->tokmx.tokens_up;
+		m->tokens = g->tokmx.tokens;
+		m->green_tokens = g->tokmx.green_tokens;
+		m->scrape_errors = g->tokmx.scrape_errors;
+		m->j_per_token = g->tokmx.j_per_token;
+		if (i < st.ngroups && st.groups[i].cpu_max[0]) {
+			struct tf_cpu_max cm;
+
+			m->has_cpu_max = true;
+			m->cpu_max = -1;
+			if (!tf_lever_cpu_max_parse(st.groups[i].cpu_max, &cm) &&
+			    !cm.unlimited && cm.period_us)
+				m->cpu_max = (double)cm.quota_us / cm.period_us;
+		}
+	}
+	for (i = 0; i < st.ngpus; i++) {
+		struct tf_mx_actuator *a = tf_mx_add_actuator(s, st.gpus[i].name);
+
+		if (a)
+			snprintf(a->state, sizeof(a->state), "%s",
+				 st.dry_run ? "dry-run" :
+				 st.gpus[i].limit_uw || st.gpus[i].clock_max_mhz ?
+				 "applied" : "untouched");
+	}
+	for (i = 0; i < st.npkgs; i++) {
+		struct tf_mx_actuator *a = tf_mx_add_actuator(s, st.pkgs[i].name);
+
+		if (a)
+			snprintf(a->state, sizeof(a->state), "%s",
+				 st.dry_run ? "dry-run" :
+				 st.pkgs[i].cap_uw ? "applied" : "untouched");
+	}
+	tf_metrics_update(ctl->mx, s);
+}
+
+void tf_ctl_agent(struct tf_ctl *ctl, const struct tf_agent_stats *st)
+{
+	ctl->agent = *st;
+	ctl->green_ppm = st->green_ppm;
 }
 
 void tf_ctl_step(struct tf_ctl *ctl, bool tick)
@@ -329,6 +604,10 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 	err = tf_act_apply(ctl->act, &plan);
 	if (err)
 		tf_log(TF_LOG_DEBUG, "actuators: %s", strerror(-err));
+	if (tick) {
+		tf_ctl_tokens(ctl);
+		tf_ctl_snapshot(ctl);
+	}
 }
 
 int tf_ctl_reload(struct tf_ctl *ctl, const struct tf_config *c)
@@ -348,6 +627,8 @@ int tf_ctl_reload(struct tf_ctl *ctl, const struct tf_config *c)
 		tf_ctl_step(ctl, false);
 		return err;
 	}
+	if (tf_ctl_metrics(ctl, c))
+		tf_log(TF_LOG_ERR, "reload: /metrics stays off until the address works");
 	tf_ctl_groups_sync(ctl);
 	tf_ctl_step(ctl, false);
 	return 0;
@@ -358,6 +639,11 @@ void tf_ctl_close(struct tf_ctl *ctl)
 	if (!ctl)
 		return;
 	tf_ctl_unbuild(ctl);	/* restores the actuators */
+	tf_metrics_close(ctl->mx);
+	free(ctl->snap);
+	free(ctl->doms);
+	pthread_mutex_destroy(&ctl->tok_lock);
+	pthread_cond_destroy(&ctl->tok_cond);
 	tf_nvml_close(ctl->nvml);
 	tf_nl_close(ctl->nl);
 	free(ctl);

@@ -25,6 +25,10 @@ int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd);
  * and the actuators move.
  */
 void tf_ctl_step(struct tf_ctl *ctl, bool tick);
+struct tf_agent_stats;
+/* The accounting tick's figures (green share, conservation), for a step. */
+void tf_ctl_agent(struct tf_ctl *ctl, const struct tf_agent_stats *st);
+
 /*
  * Takes the new configuration: sources restarted, groups and actuators
  * rebuilt, the budget's state kept (no jump up). On error the running

@@ -290,6 +290,7 @@ int main(int argc, char **argv)
 				       st->ticks, st->procs, st->metered_uj,
 				       st->attributed_uj, st->remainder_uj, st->green_ppm,
 				       st->conservation_errors);
+			tf_ctl_agent(ctl, st);
 			tf_ctl_step(ctl, true);
 			/* the watchdog is fed by the loop itself: a hang starves it */
 			sd_notify(0, "WATCHDOG=1");
