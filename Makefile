@@ -49,7 +49,8 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
-	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace
+	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
+	$(B)/tests/unit/test_eval
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -92,7 +93,10 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 # ---- agent and tfctl ---------------------------------------------------------
-userspace: $(B)/tfctl $(B)/tokenfactoryd $(B)/tf-caiso
+userspace: $(B)/tfctl $(B)/tokenfactoryd $(B)/tf-caiso $(B)/tf-eval
+
+$(B)/tf-eval: $(B)/agent/tf-eval.o $(B)/agent/eval.o $(B)/agent/policy.o $(B)/agent/trace.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm
 
 $(B)/tf-caiso: $(B)/agent/tf-caiso.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^
@@ -147,7 +151,10 @@ $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_eval: $(B)/tests/unit/test_eval.o $(B)/agent/eval.o $(B)/agent/policy.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
@@ -231,6 +238,16 @@ bench-sensor: $(BENCH_TOOLS)
 demo: module userspace $(VM_TOOLS)
 	@echo '  DEMO     tokenfactory.ko in a VM and tfctl status (the CAISO day is not built yet)'
 	$(Q)T=status tests/run.sh vm
+
+# Many days of the CAISO trace through the agent's policy and the baselines
+# (docs/eval.md): make eval [TRACE=file] [DAYS=YYYY-MM-DD..YYYY-MM-DD] [JSON=1]
+# [CURVE=file] [EVAL_ARGS='--quota N ...'].
+TRACE ?= ../shared/data/caiso-curtailment/curtail_report_2016-2018.csv
+CURVE ?= tests/eval/cpu-curve.csv
+.PHONY: eval
+eval: $(B)/tf-eval
+	$(Q)$(B)/tf-eval --curve $(CURVE) $(if $(DAYS),--days $(DAYS)) $(if $(JSON),--json) \
+		$(EVAL_ARGS) $(TRACE)
 
 # ---- kernel style and static analysis ------------------------------------------
 CHECKPATCH_DIR := /var/cache/tokenfactory/checkpatch
