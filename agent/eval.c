@@ -96,7 +96,8 @@ int tf_eval_day(const struct tf_eval_cfg *cfg, enum tf_eval_policy pol,
 		if (!all)
 			goto out;
 		for (j = 0; j < n; j++)
-			all[j] = (struct tf_slot){ cfg->step_s, st[j].green_w, st[j].head_w };
+			all[j] = (struct tf_slot){ cfg->step_s, st[j].green_w, st[j].head_w,
+						  st[j].surplus_w };
 		if (tf_plan_grid(c, all, n, cfg->quota_tok, batch_w, &plan)) {
 			free(all);
 			goto out;
@@ -112,18 +113,19 @@ int tf_eval_day(const struct tf_eval_cfg *cfg, enum tf_eval_policy pol,
 
 		switch (pol) {
 		case TF_EV_TOKENFACTORY:
-			sl[0] = (struct tf_slot){ cfg->step_s, s->green_w, s->head_w };
+			sl[0] = (struct tf_slot){ cfg->step_s, s->green_w, s->head_w,
+						  s->surplus_w };
 			k = 1;
 			/* this hour's surplus holds for the rest of it (hourly signal) */
 			if (j % sph != sph - 1)
 				sl[k++] = (struct tf_slot){ (double)(sph - 1 - j % sph) * cfg->step_s,
-							   s->green_w, s->head_w };
+							   s->green_w, s->head_w, s->surplus_w };
 			for (h = h + 1; h < hours; h++) {
 				struct tf_step f;
 				unsigned int lh = tf_eval_local_hour((unsigned int)h, hours);
 
 				tf_eval_base(cfg, fc ? tf_fc_get(fc, lh) : 0, lh, &f);
-				sl[k++] = (struct tf_slot){ 3600, f.green_w, f.head_w };
+				sl[k++] = (struct tf_slot){ 3600, f.green_w, f.head_w, f.surplus_w };
 			}
 			p = tf_batch_power(c, &cfg->quota, due, sl, k);
 			break;

@@ -236,6 +236,7 @@ double tf_fc_get(const struct tf_forecast *f, unsigned int slot)
 struct tf_piece {
 	double slope;		/* tokens per joule */
 	double w;		/* watts of this segment within the slot */
+	double surplus_w;
 	size_t slot;
 };
 
@@ -245,7 +246,9 @@ static int tf_piece_cmp(const void *a, const void *b)
 
 	if (x->slope != y->slope)
 		return x->slope > y->slope ? -1 : 1;
-	/* equal value: the later slot first, grid power as late as possible */
+	/* equal value: beside more surplus, then as late as possible */
+	if (x->surplus_w != y->surplus_w)
+		return x->surplus_w > y->surplus_w ? -1 : 1;
 	return (x->slot < y->slot) - (x->slot > y->slot);
 }
 
@@ -288,7 +291,7 @@ int tf_plan_grid(const struct tf_curve *c, const struct tf_slot *s, size_t n,
 			if (hi > lo)
 				pc[np++] = (struct tf_piece){
 					(c->tps[i + 1] - c->tps[i]) / (c->p_w[i + 1] - c->p_w[i]),
-					hi - lo, k };
+					hi - lo, s[k].surplus_w, k };
 		}
 	}
 	qsort(pc, np, sizeof(*pc), tf_piece_cmp);

@@ -138,6 +138,7 @@ struct tf_slot {
 	double dur_s;		/* length */
 	double green_w;		/* surplus left for batch after idle and interactive */
 	double head_w;		/* the most batch may draw (max - idle - interactive) */
+	double surplus_w;	/* the host's whole surplus: breaks ties only */
 };
 
 struct tf_plan {
@@ -151,8 +152,9 @@ struct tf_plan {
  * The least grid energy that meets quota_tok batch tokens over the slots:
  * batch runs on all green power (min(green, head)) in every slot, and the
  * deficit is filled with grid power where a watt buys the most tokens
- * (steepest curve segment first; equal slopes: the later slot first, so
- * that grid power is spent as late as possible). Exact for the concave
+ * (steepest curve segment first; equal slopes: the slot with more surplus
+ * first, whose tokens count partly green, then the later slot, so that
+ * grid power is spent as late as possible). Exact for the concave
  * piecewise-linear model (a fractional knapsack, docs/eval.md). extra_w
  * (n entries, may be NULL) gets the grid power above green in each slot.
  * Returns 0, -1 without memory.
