@@ -317,7 +317,7 @@ int tf_plan_grid(const struct tf_curve *c, const struct tf_slot *s, size_t n,
 double tf_batch_power(const struct tf_curve *c, const struct tf_quota_cfg *q,
 		      double due_tok, const struct tf_slot *s, size_t n)
 {
-	double head0, p, need, cap_rest = 0, *extra;
+	double head0, p, need, *extra;
 	struct tf_slot *fc;
 	struct tf_plan plan;
 	size_t k;
@@ -340,8 +340,7 @@ double tf_batch_power(const struct tf_curve *c, const struct tf_quota_cfg *q,
 		fc[k] = s[k];
 		if (k) {
 			fc[k].green_w *= q->fc_trust;
-			cap_rest += tf_curve_rate(c, fmin(s[k].head_w, tf_curve_max_w(c))) *
-				    s[k].dur_s;
+			fc[k].surplus_w *= q->fc_trust;
 		}
 	}
 	if (!tf_plan_grid(c, fc, n, need, extra, &plan))
@@ -350,8 +349,5 @@ double tf_batch_power(const struct tf_curve *c, const struct tf_quota_cfg *q,
 		p = head0;
 	free(fc);
 	free(extra);
-	/* the latest start: the quota must stay reachable on grid power alone */
-	if (need - cap_rest > 0)
-		p = fmax(p, tf_curve_power(c, (need - cap_rest) / s[0].dur_s));
 	return fmin(p, head0);
 }

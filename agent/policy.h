@@ -170,9 +170,12 @@ struct tf_quota_cfg {
 /*
  * Batch power now: s[0] is this tick as measured, s[1..n-1] the rest of
  * the day as forecast. All green power now, plus the grid power that the
- * plan (tf_plan_grid over the forecast) places now, plus whatever it takes
- * now for the quota to stay reachable if no green came for the rest of
- * the day. due_tok <= 0: green power only. Never above s[0].head_w.
+ * plan for (1 + margin) × due_tok (tf_plan_grid, forecast green × fc_trust)
+ * places now. Any plan that meets the quota makes now at least what the
+ * rest of the day cannot make at full power, so a wrong forecast delays
+ * grid power but never past the latest start that still meets the quota.
+ * due_tok <= 0: green power only. Never above s[0].head_w (nor the curve's
+ * top); without memory for the plan, the head.
  */
 double tf_batch_power(const struct tf_curve *c, const struct tf_quota_cfg *q,
 		      double due_tok, const struct tf_slot *s, size_t n);
