@@ -128,7 +128,7 @@ static void test_split_table(void **state)
 
 #include <math.h>
 
-#define NEAR(a, b) (fabs((a) - (b)) <= 1e-6 * (fabs(b) + 1))
+#define NEAR(a, b) (fabs((a) - (b)) <= 1e-6 * (fabs((double)(b)) + 1))
 
 struct curve_case {
 	const char *name;
