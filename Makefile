@@ -75,6 +75,7 @@ help:
 	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
 	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
+	@echo 'make eval [TRACE=f] [DAYS=FROM..TO] [JSON=1]   policies on the CAISO trace (docs/eval.md)'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
 	@echo 'make sparse     the module built with sparse (C=1)'
 	@echo 'KDIR=...        kernel build dir (now: $(KDIR))'

@@ -3,7 +3,7 @@
  * tf-eval: many days of the CAISO trace through the agent's policy code
  * (policy.c, via eval.c) and the baselines, fast, without the VM.
  *
- *   tf-eval [--days YYYY-MM-DD..YYYY-MM-DD] [--json] [--curve FILE]
+ *   tf-eval [--days YYYY-MM-DD[..YYYY-MM-DD]] [--json] [--curve FILE]
  *           [--demand FILE] [--demand-peak TPS] [--quota TOKENS]
  *           [--idle W] [--max W] [--step S] [--fixed-cap W]
  *           [--site-share F] [--hosts N] [--fc-days N] [--fc mean|median]
@@ -162,6 +162,8 @@ int main(int argc, char **argv)
 			from = parse_day(optarg, &e);
 			if (from >= 0 && !strncmp(e, "..", 2))
 				to = parse_day(e + 2, &e);
+			else
+				to = from;	/* one day */
 			if (from < 0 || to < 0 || !e || *e || to < from) {
 				fprintf(stderr, "tf-eval: --days: not YYYY-MM-DD..YYYY-MM-DD: '%s'\n",
 					optarg);
