@@ -59,7 +59,8 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_drm $(B)/tests/unit/test_config \
 	$(B)/tests/unit/test_lever $(B)/tests/unit/test_actuate \
 	$(B)/tests/unit/test_promtext $(B)/tests/unit/test_tokens \
-	$(B)/tests/unit/test_metrics $(B)/tests/unit/tf-metrics-demo
+	$(B)/tests/unit/test_metrics $(B)/tests/unit/tf-metrics-demo \
+	$(B)/tests/unit/test_eval
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -84,6 +85,7 @@ help:
 	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
 	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
+	@echo 'make eval [TRACE=f] [DAYS=FROM..TO] [JSON=1]   policies on the CAISO trace (docs/eval.md)'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
 	@echo 'make sparse     the module built with sparse (C=1)'
 	@echo 'KDIR=...        kernel build dir (now: $(KDIR))'
@@ -102,7 +104,10 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 # ---- agent and tfctl ---------------------------------------------------------
-userspace: $(B)/tfctl $(B)/tokenfactoryd $(B)/tf-caiso
+userspace: $(B)/tfctl $(B)/tokenfactoryd $(B)/tf-caiso $(B)/tf-eval
+
+$(B)/tf-eval: $(B)/agent/tf-eval.o $(B)/agent/eval.o $(B)/agent/policy.o $(B)/agent/trace.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm
 
 $(B)/tf-caiso: $(B)/agent/tf-caiso.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^
@@ -158,7 +163,10 @@ $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_eval: $(B)/tests/unit/test_eval.o $(B)/agent/eval.o $(B)/agent/policy.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_drm: $(B)/tests/unit/test_drm.o $(B)/agent/drm.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
@@ -275,6 +283,16 @@ bench-sensor: $(BENCH_TOOLS)
 demo: module userspace $(VM_TOOLS)
 	@echo '  DEMO     tokenfactory.ko in a VM and tfctl status (the CAISO day is not built yet)'
 	$(Q)T=status tests/run.sh vm
+
+# Many days of the CAISO trace through the agent's policy and the baselines
+# (docs/eval.md): make eval [TRACE=file] [DAYS=YYYY-MM-DD..YYYY-MM-DD] [JSON=1]
+# [CURVE=file] [EVAL_ARGS='--quota N ...'].
+TRACE ?= ../shared/data/caiso-curtailment/curtail_report_2016-2018.csv
+CURVE ?= tests/eval/cpu-curve.csv
+.PHONY: eval
+eval: $(B)/tf-eval
+	$(Q)$(B)/tf-eval --curve $(CURVE) $(if $(DAYS),--days $(DAYS)) $(if $(JSON),--json) \
+		$(EVAL_ARGS) $(TRACE)
 
 # ---- kernel style and static analysis ------------------------------------------
 CHECKPATCH_DIR := /var/cache/tokenfactory/checkpatch

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "policy.h"
 
 typedef unsigned __int128 u128;
@@ -96,4 +100,254 @@ uint64_t tf_policy_split(uint64_t budget_uw, uint64_t floor_uw,
 	for (i = 0; i < n; i++)
 		out[i].frozen = g[i].tier != TF_POLICY_INTERACTIVE && !out[i].uw;
 	return left;
+}
+
+/* ---- batch power against a daily quota ---------------------------------- */
+
+int tf_curve_init(struct tf_curve *c, const double *p_w, const double *tps,
+		  unsigned int n)
+{
+	double p[TF_CURVE_MAX + 1], t[TF_CURVE_MAX + 1];
+	unsigned int i, j, m = 0, h = 0;
+
+	if (!n || n > TF_CURVE_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!isfinite(p_w[i]) || !isfinite(tps[i]) || p_w[i] < 0 || tps[i] < 0)
+			return -1;
+		if (p_w[i] == 0 && tps[i] > 0)
+			return -1;	/* tokens from no power */
+		/* insertion by power */
+		for (j = m; j > 0 && p[j - 1] > p_w[i]; j--) {
+			p[j] = p[j - 1];
+			t[j] = t[j - 1];
+		}
+		if (j > 0 && p[j - 1] == p_w[i])
+			return -1;
+		p[j] = p_w[i];
+		t[j] = tps[i];
+		m++;
+	}
+	if (p[0] > 0) {
+		if (m == TF_CURVE_MAX)
+			return -1;
+		memmove(p + 1, p, m * sizeof(p[0]));
+		memmove(t + 1, t, m * sizeof(t[0]));
+		p[0] = 0;
+		t[0] = 0;
+		m++;
+	}
+	/* upper hull, left to right: drop a point on or below its neighbours' chord */
+	for (i = 0; i < m; i++) {
+		while (h >= 2 &&
+		       (c->p_w[h - 1] - c->p_w[h - 2]) * (t[i] - c->tps[h - 2]) -
+		       (c->tps[h - 1] - c->tps[h - 2]) * (p[i] - c->p_w[h - 2]) >= 0)
+			h--;
+		c->p_w[h] = p[i];
+		c->tps[h] = t[i];
+		h++;
+	}
+	/* slopes fall along the hull: stop where they stop rising the rate */
+	for (i = 1; i < h && c->tps[i] > c->tps[i - 1]; i++)
+		;
+	c->n = i;
+	return c->n >= 2 ? 0 : -1;
+}
+
+double tf_curve_rate(const struct tf_curve *c, double p_w)
+{
+	unsigned int i;
+
+	if (!(p_w > 0))
+		return 0;
+	for (i = 1; i < c->n; i++)
+		if (p_w <= c->p_w[i])
+			return c->tps[i - 1] + (c->tps[i] - c->tps[i - 1]) *
+			       (p_w - c->p_w[i - 1]) / (c->p_w[i] - c->p_w[i - 1]);
+	return c->tps[c->n - 1];
+}
+
+double tf_curve_power(const struct tf_curve *c, double tps)
+{
+	unsigned int i;
+
+	if (!(tps > 0))
+		return 0;
+	for (i = 1; i < c->n; i++)
+		if (tps <= c->tps[i])
+			return c->p_w[i - 1] + (c->p_w[i] - c->p_w[i - 1]) *
+			       (tps - c->tps[i - 1]) / (c->tps[i] - c->tps[i - 1]);
+	return c->p_w[c->n - 1];
+}
+
+void tf_fc_init(struct tf_forecast *f, unsigned int days, enum tf_fc_kind kind)
+{
+	memset(f, 0, sizeof(*f));
+	f->days = days < 1 ? 1 : days > TF_FC_DAYS_MAX ? TF_FC_DAYS_MAX : days;
+	f->kind = kind;
+}
+
+void tf_fc_observe(struct tf_forecast *f, unsigned int slot, double v)
+{
+	if (slot >= TF_FC_SLOTS)
+		slot = TF_FC_SLOTS - 1;	/* the 25th hour of a fall-back day */
+	f->sum[slot] += v;
+	f->cnt[slot]++;
+}
+
+void tf_fc_end_day(struct tf_forecast *f)
+{
+	unsigned int s;
+
+	for (s = 0; s < TF_FC_SLOTS; s++) {
+		f->hist[f->head][s] = f->cnt[s] ? f->sum[s] / f->cnt[s] : 0;
+		f->sum[s] = 0;
+		f->cnt[s] = 0;
+	}
+	f->head = (f->head + 1) % f->days;
+	if (f->have < f->days)
+		f->have++;
+}
+
+double tf_fc_get(const struct tf_forecast *f, unsigned int slot)
+{
+	double v[TF_FC_DAYS_MAX], sum = 0;
+	unsigned int i, j;
+
+	if (!f->have)
+		return 0;
+	if (slot >= TF_FC_SLOTS)
+		slot = TF_FC_SLOTS - 1;
+	/* rows 0..have-1 are the stored days, whatever their order */
+	for (i = 0; i < f->have; i++) {
+		double x = f->hist[i][slot];
+
+		sum += x;
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	if (f->kind == TF_FC_MEDIAN)
+		return f->have % 2 ? v[f->have / 2] :
+		       (v[f->have / 2 - 1] + v[f->have / 2]) / 2;
+	return sum / f->have;
+}
+
+struct tf_piece {
+	double slope;		/* tokens per joule */
+	double w;		/* watts of this segment within the slot */
+	double surplus_w;
+	size_t slot;
+};
+
+static int tf_piece_cmp(const void *a, const void *b)
+{
+	const struct tf_piece *x = a, *y = b;
+
+	if (x->slope != y->slope)
+		return x->slope > y->slope ? -1 : 1;
+	/* equal value: beside more surplus, then as late as possible */
+	if (x->surplus_w != y->surplus_w)
+		return x->surplus_w > y->surplus_w ? -1 : 1;
+	return (x->slot < y->slot) - (x->slot > y->slot);
+}
+
+static double tf_slot_green(const struct tf_curve *c, const struct tf_slot *s)
+{
+	double head = fmin(s->head_w, tf_curve_max_w(c));
+
+	return fmax(0, fmin(s->green_w, head));
+}
+
+int tf_plan_grid(const struct tf_curve *c, const struct tf_slot *s, size_t n,
+		 double quota_tok, double *extra_w, struct tf_plan *out)
+{
+	struct tf_piece *pc;
+	size_t k, np = 0;
+	double need;
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < n; k++) {
+		out->green_tok += tf_curve_rate(c, tf_slot_green(c, &s[k])) * s[k].dur_s;
+		if (extra_w)
+			extra_w[k] = 0;
+	}
+	need = quota_tok - out->green_tok;
+	if (need <= 0)
+		return 0;
+	pc = malloc((n * (c->n - 1) + 1) * sizeof(*pc));
+	if (!pc)
+		return -1;
+	for (k = 0; k < n; k++) {
+		double lo0 = tf_slot_green(c, &s[k]);
+		double head = fmax(0, fmin(s[k].head_w, tf_curve_max_w(c)));
+
+		if (!(s[k].dur_s > 0))
+			continue;
+		for (i = 0; i + 1 < c->n; i++) {
+			double lo = fmax(c->p_w[i], lo0), hi = fmin(c->p_w[i + 1], head);
+
+			if (hi > lo)
+				pc[np++] = (struct tf_piece){
+					(c->tps[i + 1] - c->tps[i]) / (c->p_w[i + 1] - c->p_w[i]),
+					hi - lo, s[k].surplus_w, k };
+		}
+	}
+	qsort(pc, np, sizeof(*pc), tf_piece_cmp);
+	for (k = 0; k < np && need > 0; k++) {
+		double dur = s[pc[k].slot].dur_s, w = pc[k].w,
+		       tok = pc[k].slope * w * dur;
+
+		if (tok > need) {
+			w = need / (pc[k].slope * dur);
+			tok = need;
+		}
+		if (extra_w)
+			extra_w[pc[k].slot] += w;
+		out->grid_j += w * dur;
+		out->grid_tok += tok;
+		need -= tok;
+	}
+	free(pc);
+	out->short_tok = need > 0 ? need : 0;
+	return 0;
+}
+
+double tf_batch_power(const struct tf_curve *c, const struct tf_quota_cfg *q,
+		      double due_tok, const struct tf_slot *s, size_t n)
+{
+	double head0, p, need, *extra;
+	struct tf_slot *fc;
+	struct tf_plan plan;
+	size_t k;
+
+	if (!n)
+		return 0;
+	head0 = fmax(0, fmin(s[0].head_w, tf_curve_max_w(c)));
+	p = tf_slot_green(c, &s[0]);
+	if (due_tok <= 0 || !(s[0].dur_s > 0))
+		return p;
+	need = due_tok * (1 + q->margin);
+	fc = malloc(n * sizeof(*fc));
+	extra = malloc(n * sizeof(*extra));
+	if (!fc || !extra) {
+		free(fc);
+		free(extra);
+		return head0;	/* no plan: the quota first */
+	}
+	for (k = 0; k < n; k++) {
+		fc[k] = s[k];
+		if (k) {
+			fc[k].green_w *= q->fc_trust;
+			fc[k].surplus_w *= q->fc_trust;
+		}
+	}
+	if (!tf_plan_grid(c, fc, n, need, extra, &plan))
+		p += extra[0];
+	else
+		p = head0;
+	free(fc);
+	free(extra);
+	return fmin(p, head0);
 }

@@ -112,6 +112,45 @@ static void test_errors_name_line_and_field(void **state)
 				  err, sizeof(err)), -1);
 }
 
+/* Local days: 23 hours on the spring switch, 25 on the fall one; rows in any order. */
+static void test_dst_days_and_order(void **state)
+{
+	static const char spring[] = HEADER "3,11,2018,24,E,L,E,SOLR,9,\n"
+		"3,11,2018,1,E,L,E,WIND,4,\n";
+	static const char fall[] = HEADER "11,4,2018,2,E,L,E,WIND,2,\n"
+		"11,4,2018,1,E,L,E,WIND,1,\n11,4,2018,25,E,L,E,WIND,1,\n";
+	static const char two[] = HEADER "4,3,2018,1,E,L,E,WIND,5,\n"
+		"4,2,2018,24,E,L,E,WIND,6,\n4,2,2018,24,E,L,E,SOLR,1,\n";
+	struct tf_trace t;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(read_str(spring, 0, 0, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 23);
+	assert_true(t.v[0].mwh == 4 && t.v[22].mwh == 9);
+	tf_trace_free(&t);
+	/* hours are 1..24 even on the fall day: its repeated hour has no row */
+	assert_int_equal(read_str(fall, 0, 0, &t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "test.csv:4: field hour"));
+	{
+		static const char fall2[] = HEADER "11,4,2018,2,E,L,E,WIND,2,\n"
+			"11,4,2018,1,E,L,E,WIND,1,\n";
+
+		assert_int_equal(read_str(fall2, 0, 0, &t, err, sizeof(err)), 0);
+		assert_int_equal(t.n, 25);
+		assert_true(t.v[0].mwh == 1);
+		assert_true(t.v[1].mwh == 0);	/* 01:00 PST, the repeated hour */
+		assert_true(t.v[2].mwh == 2);	/* HE2 = 01:00-02:00 PST */
+		tf_trace_free(&t);
+	}
+	/* unordered rows of two days: one contiguous series, HE24 then HE1 */
+	assert_int_equal(read_str(two, 0, 0, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 48);
+	assert_true(t.v[23].mwh == 7 && t.v[24].mwh == 5);
+	assert_int_equal(t.v[24].t - t.v[23].t, 3600);
+	tf_trace_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_sparse_and_summed),
 		cmocka_unit_test(test_day_range),
 		cmocka_unit_test(test_errors_name_line_and_field),
+		cmocka_unit_test(test_dst_days_and_order),
 	};
 
 	return TF_RUN_TESTS("trace", tests);
