@@ -12,6 +12,8 @@ PKGS=(
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
+	# the demo (tests/demo): the worker's HTTP server, the report's plot
+	libmicrohttpd-dev gnuplot-nox
 	# bench-sensor: a context-switch load, and bpftrace to compare with
 	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its
