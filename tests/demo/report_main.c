@@ -86,6 +86,9 @@ static void print_json(const struct rp_report *r)
 	struct json_object *o = json_object_new_object();
 	struct json_object *hs = json_object_new_array(), *t;
 
+	/* 10 significant digits: no 20.800000000000001 */
+	json_c_set_serialization_double_format("%.10g", JSON_C_OPTION_GLOBAL);
+
 	for (size_t i = 0; i < r->nhours; i++) {
 		const struct rp_hour *h = &r->hours[i];
 		struct json_object *e = json_object_new_object();

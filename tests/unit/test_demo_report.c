@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The demo's report on synthetic logs whose figures are computed by hand. */
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tf_test.h"
 #include "demo/report.h"
@@ -242,7 +244,78 @@ static void test_slo(void **state)
 	free(rows);
 }
 
-int main(void)
+/* build/tests/demo/tf-report, found from this binary's build/tests/unit/ */
+static char tool[4096];
+
+static int run(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = 0;
+	return pclose(p);
+}
+
+/*
+ * The tool end to end on a synthetic day: a table, --json, and a PNG that
+ * gnuplot drew (skipped where gnuplot is not installed).
+ */
+static void test_tool(void **state)
+{
+	char dir[] = "/tmp/tf-report-XXXXXX", log[64], png[64], cmd[8192];
+	static char out[65536];
+	unsigned char magic[8];
+	FILE *f;
+
+	(void)state;
+	if (access(tool, X_OK) || system("command -v gnuplot >/dev/null 2>&1"))
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(log, sizeof(log), "%s/day.csv", dir);
+	snprintf(png, sizeof(png), "%s/day.png", dir);
+	f = fopen(log, "w");
+	assert_non_null(f);
+	fputs(header, f);
+	/* a day at accel 480: a row every 480 trace s; surplus 09:00-16:00 */
+	for (int i = 1; i <= 180; i++) {
+		double h = i * 480 / 3600.0, s = h > 9 && h < 16 ? 60 : 0;
+
+		fprintf(f, "%d,%g,%g,estimated,100,%d,%g\n", i * 480, s,
+			s ? 50.0 : 20.0, s ? 400 : 0, s ? 60.0 : 12.0);
+	}
+	fclose(f);
+
+	snprintf(cmd, sizeof(cmd), "%s --quota 20000 --png %s %s", tool, png, log);
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "tokens            38800 (interactive 18000, batch 20800)"));
+	assert_non_null(strstr(out, "batch quota       20000 tokens: met"));
+	assert_non_null(strstr(out, "note: 'estimated' power"));
+	f = fopen(png, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(magic, 1, 8, f), 8);
+	fclose(f);
+	assert_memory_equal(magic, "\x89PNG\r\n\x1a\n", 8);
+
+	snprintf(cmd, sizeof(cmd), "%s --json --quota 99999 %s", tool, log);
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "\"quota_met\": false"));
+	assert_non_null(strstr(out, "\"green_token_share\": "));
+
+	/* a broken log: exit 1 and the line named */
+	f = fopen(log, "a");
+	fputs("1,2,3,estimated,0,0,0\n", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", tool, log);
+	assert_int_not_equal(run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "line 182: t does not rise"));
+	unlink(log);
+	unlink(png);
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_hours),
@@ -250,7 +323,11 @@ int main(void)
 		cmocka_unit_test(test_columns_any_order),
 		cmocka_unit_test(test_bad_logs),
 		cmocka_unit_test(test_slo),
+		cmocka_unit_test(test_tool),
 	};
+
+	(void)argc;
+	snprintf(tool, sizeof(tool), "%s/../demo/tf-report", dirname(argv[0]));
 
 	return TF_RUN_TESTS("demo_report", tests);
 }
