@@ -77,6 +77,16 @@ static uint64_t requests_done;	/* under lock */
 static volatile sig_atomic_t stop;
 static volatile bool finished;	/* batch: quota reached */
 
+/* CPU time of the whole process, s */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -590,8 +600,7 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *http = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	pthread_t *th;
-	struct rusage ru;
-	double t0, wall, cpu;
+	double t0, cpu0, wall, cpu;
 	int rc;
 
 	if (parse_opts(argc, argv))
@@ -622,6 +631,7 @@ int main(int argc, char **argv)
 	if (!th)
 		return 1;
 	t0 = now_s();
+	cpu0 = cpu_s();
 	for (int i = 0; i < opt.threads; i++)
 		pthread_create(&th[i], NULL,
 			       opt.interactive ? interactive_thread : batch_thread,
@@ -631,6 +641,7 @@ int main(int argc, char **argv)
 		usleep(20000);
 	stop = 1;
 	wall = now_s() - t0;
+	cpu = cpu_s() - cpu0;	/* the run's, not the weights' set-up */
 
 	/* refuse new jobs, fail the queued ones, then stop the threads */
 	pthread_mutex_lock(&lock);
@@ -650,9 +661,6 @@ int main(int argc, char **argv)
 	if (http)
 		MHD_stop_daemon(http);
 
-	getrusage(RUSAGE_SELF, &ru);
-	cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	printf("{\"mode\":\"%s\",\"requests\":%llu,\"prompt_tokens\":%llu,"
 	       "\"tokens\":%llu,\"seconds\":%.3f,\"tokens_per_s\":%.2f,"
 	       "\"cpu_seconds\":%.3f}\n",
