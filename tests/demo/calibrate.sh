@@ -99,5 +99,7 @@ echo "quota_pct,rep,cpu_util,tokens_per_s" > "$RAW"
 			'BEGIN { printf "%.2f,%.2f\n", i + u / n * (m - i), t }'
 	done
 } > "$OUT.tmp"
-mv "$OUT.tmp" "$OUT"
+# by power: a busy host can give a higher quota less CPU than a lower one
+{ head -n 1 "$OUT.tmp"; tail -n +2 "$OUT.tmp" | sort -t, -k1,1g; } > "$OUT"
+rm -f "$OUT.tmp"
 echo "calibrate: wrote $OUT (raw runs in $RAW)"
