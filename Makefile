@@ -60,7 +60,8 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_lever $(B)/tests/unit/test_actuate \
 	$(B)/tests/unit/test_promtext $(B)/tests/unit/test_tokens \
 	$(B)/tests/unit/test_metrics $(B)/tests/unit/tf-metrics-demo \
-	$(B)/tests/unit/test_eval
+	$(B)/tests/unit/test_eval $(B)/tests/unit/test_demo_worker \
+	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -69,8 +70,10 @@ BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench
 # its own) and the read-only check for hosts with NVIDIA GPUs.
 NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
 GPU_TOOLS := $(B)/tests/gpu/tf-nvml-check
+# The demo's inference worker, load generator and report (tests/demo/).
+DEMO_TOOLS := $(B)/tests/demo/tf-worker $(B)/tests/demo/tf-loadgen $(B)/tests/demo/tf-report
 TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE) \
-	$(GPU_TOOLS)
+	$(GPU_TOOLS) $(DEMO_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
 	style sparse clean help demo bench-netlink bench-sensor
@@ -245,6 +248,35 @@ $(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
 
 $(B)/tests/bpf/test_sensor: $(B)/tests/bpf/test_sensor.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
+
+# ---- the demo's worker, load generator and report (tests/demo/README.md) ------
+# Plain C and libc, json-c and libmicrohttpd: no kernel shim, no skeleton.
+MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+DEMO_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iagent -Itests \
+	$(shell pkg-config --cflags json-c 2>/dev/null)
+$(B)/tests/demo/%.o: tests/demo/%.c $(wildcard tests/demo/*.h) agent/log.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(DEMO_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/tests/demo/tf-worker: $(B)/tests/demo/worker.o $(B)/tests/demo/tfm.o \
+		$(B)/tests/demo/serve.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(MHD_LIBS) $(JSON_LIBS) -lm -pthread
+
+$(B)/tests/demo/tf-loadgen: $(B)/tests/demo/loadgen.o $(B)/tests/demo/lgmath.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) -lm -pthread
+
+$(B)/tests/demo/tf-report: $(B)/tests/demo/report_main.o $(B)/tests/demo/report.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) -lm
+
+$(B)/tests/unit/test_demo_worker: $(B)/tests/unit/test_demo_worker.o \
+		$(B)/tests/demo/tfm.o $(B)/tests/demo/serve.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) -lm $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_demo_loadgen: $(B)/tests/unit/test_demo_loadgen.o $(B)/tests/demo/lgmath.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_demo_report: $(B)/tests/unit/test_demo_report.o $(B)/tests/demo/report.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) -lm $(CMOCKA_LIBS)
 
 # Each layer prints PASS:/FAIL: lines; tests/run.sh tallies them and prints
 # the verdict. T=name runs the tests whose name contains it.

@@ -16,6 +16,8 @@ PKGS=(
 	libcmocka-dev valgrind sparse jq
 	# /metrics: promtool check metrics, and a real Prometheus scraping it
 	prometheus curl
+	# the demo (tests/demo): the worker's HTTP server, the report's plot
+	gnuplot-nox mosquitto mosquitto-clients
 	# bench-sensor: a context-switch load, and bpftrace to compare with
 	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its
