@@ -8,10 +8,14 @@ PKGS=(
 	# build
 	build-essential pkg-config clang llvm bpftool libbpf-dev libelf-dev
 	zlib1g-dev libnl-3-dev libnl-genl-3-dev libjson-c-dev
+	# the signal sources: MQTT and HTTP clients
+	libmosquitto-dev libcurl4-openssl-dev
 	# the module: Debian 12's 6.1 headers (generic, and rt for VM_KERNEL=rt)
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
+	# test_sources runs a real MQTT broker and publishes to it
+	mosquitto mosquitto-clients
 	# bench-sensor: a context-switch load, and bpftrace to compare with
 	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its
