@@ -151,9 +151,20 @@ static int parse_root(const char *buf, size_t len, json_object **out,
 	tok = json_tokener_new();
 	if (!tok)
 		return fail(err, errsz, "payload: out of memory");
+	/*
+	 * no trailing commas, leading zeros, bare words or trailing data;
+	 * NaN and Infinity still parse: values are checked for them
+	 */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	/* a bare number at the end waits for more digits: end it */
+	if (jerr == json_tokener_continue && !o) {
+		o = json_tokener_parse_ex(tok, " ", 1);
+		if (json_tokener_get_error(tok) == json_tokener_success)
+			jerr = json_tokener_success;
+	}
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue) {
 		json_object_put(o);
@@ -164,13 +175,7 @@ static int parse_root(const char *buf, size_t len, json_object **out,
 		return fail(err, errsz, "payload: not JSON (%s at byte %zu)",
 			    json_tokener_error_desc(jerr), end);
 	}
-	for (; end < len; end++) {
-		if (!isspace((unsigned char)buf[end])) {
-			json_object_put(o);
-			return fail(err, errsz,
-				    "payload: trailing data at byte %zu", end);
-		}
-	}
+	/* strict mode has refused anything but blanks after the value */
 	*out = o;
 	return 0;
 }
@@ -269,7 +274,7 @@ static int get_time(json_object *v, const char *name, int64_t *ns, char *err,
 		d = json_object_get_double(v);
 		if (!isfinite(d) || d < 0 || d > TS_MAX_S)
 			return fail(err, errsz, "%s: bad timestamp", name);
-		*ns = (int64_t)llround(d * NS_PER_S);
+		*ns = (int64_t)d * NS_PER_S + llround((d - floor(d)) * 1e9);
 		return 0;
 	}
 	return fail(err, errsz, "%s: not a timestamp", name);
