@@ -284,6 +284,17 @@ static void mqtt_on_disconnect(struct mosquitto *m, void *obj, int rc)
 	pthread_mutex_unlock(&c->owner->lock);
 }
 
+/* the library's own errors say why (OpenSSL's verify failure, say) */
+static void mqtt_on_log(struct mosquitto *m, void *obj, int level,
+			const char *msg)
+{
+	struct tf_src *c = obj;
+
+	(void)m;
+	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
+		tf_log(TF_LOG_WARNING, "source %s: %s", c->cfg.name, msg);
+}
+
 static const char *mqtt_err(int rc, int err)
 {
 	return rc == MOSQ_ERR_ERRNO ? strerror(err) : mosquitto_strerror(rc);
@@ -298,7 +309,7 @@ static bool mqtt_backoff(struct tf_src *c, int rc, int err)
 	if (!c->backoff_ms)
 		c->backoff_ms = MQTT_BACKOFF_MIN_MS < max ? MQTT_BACKOFF_MIN_MS
 							  : max;
-	store_failure(c, true, "%s %s:%u: %s; next try in %llu ms",
+	store_failure(c, true, "%s %s:%u: %s (next try in %llu ms)",
 		      c->up ? "disconnected from" : "cannot connect to",
 		      c->cfg.host, c->cfg.port, mqtt_err(rc, err),
 		      (unsigned long long)c->backoff_ms);
@@ -391,6 +402,7 @@ static int mqtt_setup(struct tf_src *c)
 	mosquitto_disconnect_callback_set(c->mosq, mqtt_on_disconnect);
 	mosquitto_subscribe_callback_set(c->mosq, mqtt_on_subscribe);
 	mosquitto_message_callback_set(c->mosq, mqtt_on_message);
+	mosquitto_log_callback_set(c->mosq, mqtt_on_log);
 	if (cfg->username[0]) {
 		r = mosquitto_username_pw_set(c->mosq, cfg->username,
 					      cfg->password[0] ? cfg->password

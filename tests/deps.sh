@@ -14,8 +14,9 @@ PKGS=(
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
-	# test_sources runs a real MQTT broker and publishes to it
-	mosquitto mosquitto-clients
+	# test_sources runs a real MQTT broker and publishes to it, over TLS
+	# too (openssl makes its certificates)
+	mosquitto mosquitto-clients openssl
 	# bench-sensor: a context-switch load, and bpftrace to compare with
 	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its

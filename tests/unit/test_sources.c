@@ -46,6 +46,8 @@ static void sink(int level, const char *line, void *arg)
 	log_levels[log_n % NLINES] = level;
 	log_n++;
 	pthread_mutex_unlock(&log_lock);
+	if (getenv("TF_TEST_VERBOSE"))
+		fprintf(stderr, "    log <%d>%s\n", level, line);
 }
 
 /* A logged line at level or more urgent holding both strings. */
@@ -427,15 +429,17 @@ static void test_csv_replay(void **state)
 
 /* ---- MQTT against mosquitto ---------------------------------------------------------- */
 
-static pid_t broker_start(int port)
+/* mosquitto on port, with a configuration file when conf is set */
+static pid_t broker_start_conf(int port, const char *conf)
 {
 	char p[16];
 	char *argv[] = { "mosquitto", "-p", p, NULL };
+	char *argv_conf[] = { "mosquitto", "-c", (char *)conf, NULL };
 	pid_t pid;
 	int i;
 
 	snprintf(p, sizeof(p), "%d", port);
-	pid = spawn(argv);
+	pid = spawn(conf ? argv_conf : argv);
 	for (i = 0; i < 500 && !port_open(port); i++)
 		sleep_ms(10);
 	if (!port_open(port)) {
@@ -445,6 +449,11 @@ static pid_t broker_start(int port)
 		fail();
 	}
 	return pid;
+}
+
+static pid_t broker_start(int port)
+{
+	return broker_start_conf(port, NULL);
 }
 
 static void broker_stop(pid_t pid)
@@ -520,6 +529,73 @@ static void test_mqtt(void **state)
 	tf_sources_stop(s);
 	broker_stop(broker);
 	close(efd);
+}
+
+/*
+ * TLS: a CA and a server certificate for 127.0.0.1 made here with openssl;
+ * the source verifies the broker against cafile, and refuses a broker that
+ * another CA signed.
+ */
+static void test_mqtt_tls(void **state)
+{
+	static const char script[] =
+		"set -e; cd \"$0\"\n"
+		"k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
+		"openssl req -x509 $k -keyout ca.key -out ca.crt -days 2 -subj /CN=tf-test-ca\n"
+		"openssl req -x509 $k -keyout other.key -out other.crt -days 2 -subj /CN=tf-other-ca\n"
+		"openssl req $k -keyout srv.key -out srv.csr -subj /CN=127.0.0.1\n"
+		"echo subjectAltName=IP:127.0.0.1 > ext\n"
+		"openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+		"-out srv.crt -days 2 -extfile ext\n"
+		"chmod a+rx . && chmod a+r *\n";
+	char dir[] = "/tmp/tf-test-tls-XXXXXX", conf[64], text[512], p[16];
+	char *gen[] = { "sh", "-c", (char *)script, dir, NULL };
+	struct tf_source_cfg c[2] = { base("tls", TF_SRC_MQTT),
+				      base("wrongca", TF_SRC_MQTT) };
+	char *pub[] = { "mosquitto_pub", "-h", "127.0.0.1", "-p", p,
+			"--cafile", text, "-t", "site/surplus", "-q", "1",
+			"-m", "{\"surplus_w\": 9}", NULL };
+	struct tf_sources *s;
+	struct tf_sigval v;
+	int port = free_port();
+	pid_t broker;
+	char *rm[] = { "rm", "-rf", dir, NULL };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(run(gen), 0);
+	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", dir);
+	snprintf(text, sizeof(text),
+		 "listener %d 127.0.0.1\nallow_anonymous true\n"
+		 "cafile %s/ca.crt\ncertfile %s/srv.crt\nkeyfile %s/srv.key\n",
+		 port, dir, dir, dir);
+	write_file(conf, text);
+	broker = broker_start_conf(port, conf);
+
+	c[0].port = c[1].port = port;
+	c[0].reconnect_max_ms = c[1].reconnect_max_ms = 500;
+	snprintf(c[0].cafile, sizeof(c[0].cafile), "%s/ca.crt", dir);
+	snprintf(c[1].cafile, sizeof(c[1].cafile), "%s/other.crt", dir);
+	assert_int_equal(tf_sources_start(&s, c, 2, -1), 0);
+	WAIT_STATUS(s, 0, x, x.connected, 10000);
+	snprintf(p, sizeof(p), "%d", port);
+	snprintf(text, sizeof(text), "%s/ca.crt", dir);
+	assert_int_equal(run(pub), 0);
+	WAIT_STATUS(s, 0, x, x.accepted == 1, 5000);
+	assert_true(tf_sources_current(s, tf_sources_now_ms(), &v));
+	assert_int_equal(v.surplus_uw, 9000000);
+	/* the other CA's source never gets through */
+	WAIT_STATUS(s, 1, x, x.failures >= 2, 5000);
+	assert_false(status_of(s, 1).connected);
+	assert_int_equal(status_of(s, 1).connects, 0);
+	assert_true(logged(TF_LOG_WARNING, "source wrongca: cannot connect",
+			   NULL));
+	assert_true(logged(TF_LOG_WARNING, "source wrongca:",
+			   "certificate verify failed"));
+
+	tf_sources_stop(s);
+	broker_stop(broker);
+	assert_int_equal(run(rm), 0);
 }
 
 /* a broker that is never there: stop is prompt even mid-backoff */
@@ -755,6 +831,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csv_replay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mqtt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mqtt_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mqtt_stop_in_backoff,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http, setup, teardown),
