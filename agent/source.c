@@ -197,6 +197,10 @@ static int ingest(struct tf_src *c, const char *buf, size_t len)
 	struct tf_sigval v = { 0 };
 	struct tf_csv_row row;
 	char err[TF_SIG_ERR];
+	uint64_t ttl = c->cfg.ttl_ms;
+	int64_t now = realtime_ns(), age;
+	bool json = c->cfg.kind == TF_SRC_MQTT ||
+		    (c->cfg.kind == TF_SRC_HTTP && c->cfg.shape == TF_HTTP_JSON);
 	int r = -1;
 
 	switch (c->cfg.kind) {
@@ -204,7 +208,7 @@ static int ingest(struct tf_src *c, const char *buf, size_t len)
 		r = tf_sig_parse_json(&c->cfg, buf, len, &v, err, sizeof(err));
 		break;
 	case TF_SRC_HTTP:
-		r = tf_sig_parse_http(&c->cfg, buf, len, realtime_ns(), &v, err,
+		r = tf_sig_parse_http(&c->cfg, buf, len, now, &v, err,
 				      sizeof(err));
 		break;
 	case TF_SRC_CSV:
@@ -220,11 +224,28 @@ static int ingest(struct tf_src *c, const char *buf, size_t len)
 		snprintf(err, sizeof(err), "payload: a module source takes none");
 		break;
 	}
+	/*
+	 * A JSON payload's "ts" says when it was measured: its TTL runs from
+	 * then, so an old retained MQTT message does not count as fresh. (The
+	 * carbon APIs' points are periods, often hours behind by design: their
+	 * TTL runs from arrival.)
+	 */
+	if (!r && json && v.timestamp_ns) {
+		age = (now - (int64_t)v.timestamp_ns) / 1000000;
+		if (age > 0 && (uint64_t)age >= ttl) {
+			snprintf(err, sizeof(err),
+				 "ts: %lld ms old, past the TTL of %llu ms",
+				 (long long)age, (unsigned long long)ttl);
+			r = -1;
+		} else if (age > 0) {
+			ttl -= age;
+		}
+	}
 	if (r) {
 		store_reject(c, err);
 		return -1;
 	}
-	store_accept(c, &v, c->cfg.ttl_ms);
+	store_accept(c, &v, ttl);
 	return 0;
 }
 

@@ -5,7 +5,9 @@
  * over netlink), and a store of each source's last good value. Thread-safe:
  * the daemon reads the combined signal while the sources write.
  *
- * A value is fresh for its source's ttl after it arrived (CLOCK_MONOTONIC);
+ * A value is fresh for its source's ttl after it arrived (CLOCK_MONOTONIC),
+ * or after it was measured when a JSON payload says so ("ts"; one already
+ * past the TTL is rejected); the module's signal keeps the module's TTL.
  * a malformed message is counted, logged (warning, naming the source and the
  * field) and dropped, and the last good value stays until its own TTL.
  * Every accepted value writes 1 to the caller's eventfd.

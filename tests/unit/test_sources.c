@@ -305,6 +305,31 @@ static void test_store(void **state)
 	assert_int_equal(v.surplus_uw, 50000000);
 
 	assert_int_equal(tf_sources_inject(s, 2, p, strlen(p)), -1);
+
+	/* "ts": the TTL runs from the measurement; too old is rejected */
+	{
+		char msg[128];
+		time_t t = time(NULL);
+
+		snprintf(msg, sizeof(msg), "{\"surplus_w\": 40, \"ts\": %lld}",
+			 (long long)t - 1);
+		assert_int_equal(tf_sources_inject(s, 1, msg, strlen(msg)), 0);
+		assert_true(tf_sources_current(s, tf_sources_now_ms(), &v));
+		assert_int_equal(v.surplus_uw, 40000000);
+		assert_true(v.ttl_left_ms <= 1000);
+		snprintf(msg, sizeof(msg), "{\"surplus_w\": 30, \"ts\": %lld}",
+			 (long long)t - 3600);
+		assert_int_equal(tf_sources_inject(s, 0, msg, strlen(msg)), -1);
+		assert_true(logged(TF_LOG_WARNING, "source a:",
+				   "past the TTL of 60000 ms"));
+		/* a clock a little ahead: age 0, the whole TTL */
+		snprintf(msg, sizeof(msg), "{\"surplus_w\": 35, \"ts\": %lld}",
+			 (long long)t + 5);
+		assert_int_equal(tf_sources_inject(s, 0, msg, strlen(msg)), 0);
+		assert_true(tf_sources_current(s, tf_sources_now_ms() + 3000,
+					       &v));
+		assert_int_equal(v.surplus_uw, 35000000);
+	}
 	tf_sources_stop(s);
 	close(efd);
 }
