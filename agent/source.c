@@ -38,7 +38,7 @@
 #define CSV_MAX_BYTES		(64 << 20)
 #define MQTT_BACKOFF_MIN_MS	1000
 #define MODULE_POLL_MS		1000
-#define REFRESH_MS		1000	/* CSV: re-arm the current row's TTL */
+#define REFRESH_MS		1000	/* CSV: most time between re-arms */
 
 struct tf_src {
 	struct tf_sources *owner;
@@ -368,7 +368,10 @@ static void *mqtt_thread(void *arg)
 		pfd[0].events = POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0);
 		pfd[1].fd = s->stop_fd;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, 1000) < 0 && errno != EINTR) {
+		/* 1 s: loop_misc() keeps the keepalive */
+		if (poll(pfd, 2, 1000) < 0) {
+			if (errno == EINTR)
+				continue;
 			rc = MOSQ_ERR_ERRNO;
 			err = errno;
 			continue;
@@ -530,11 +533,12 @@ static void *http_thread(void *arg)
 		next = tf_sources_now_ms() + period;
 		http_fetch(c);
 		/* curl_multi_wakeup() from tf_sources_stop() ends the wait */
-		while (!stopping(s) && (now = tf_sources_now_ms()) < next)
-			curl_multi_poll(c->multi, NULL, 0,
-					(int)(next - now < 60000 ? next - now
-								 : 60000),
-					NULL);
+		while (!stopping(s) && (now = tf_sources_now_ms()) < next) {
+			now = next - now < 60000 ? next - now : 60000;
+			if (curl_multi_poll(c->multi, NULL, 0, (int)now, NULL) &&
+			    wait_ms(s, now))
+				break;
+		}
 	}
 	return NULL;
 }
@@ -659,6 +663,9 @@ static void *csv_thread(void *arg)
 	int64_t end = last + (t->n > 1 ? last - t->v[t->n - 2].t : 1);
 	double span = (double)(end - start), tt, el, next_t;
 	uint64_t origin = tf_sources_now_ms(), wait;
+	/* a row that lasts is re-armed well within its TTL */
+	uint64_t refresh = c->cfg.ttl_ms / 2 < REFRESH_MS ? c->cfg.ttl_ms / 2
+							  : REFRESH_MS;
 	long i, cur = -1;
 	int64_t lap = 0, l;
 
@@ -683,8 +690,8 @@ static void *csv_thread(void *arg)
 		next_t = (size_t)(i + 1) < t->n ? (double)t->v[i + 1].t
 						: (double)end;
 		wait = (uint64_t)((next_t - tt) / accel * 1000) + 1;
-		if (wait > REFRESH_MS)
-			wait = REFRESH_MS;
+		if (wait > refresh)
+			wait = refresh > 10 ? refresh : 10;
 		if (wait_ms(s, wait))
 			return NULL;
 	}

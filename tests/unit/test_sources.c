@@ -409,29 +409,39 @@ static void test_csv_replay(void **state)
 	write_file(path, trace);
 	snprintf(c.path, sizeof(c.path), "%s", path);
 
-	/* 1000× : a 10 s row lasts 10 ms; the whole trace plays in 30 ms */
+	/*
+	 * 1000× : a 10 s row lasts 10 ms; the whole trace plays in 30 ms. A
+	 * thread that wakes late skips a row (the value at t is the last row
+	 * at or before t), so up to 3 values, the last one last.
+	 */
 	c.accel = 1000;
 	assert_int_equal(tf_sources_start(&s, &c, 1, efd), 0);
 	assert_true(woken(efd, 2000));
-	WAIT_STATUS(s, 0, x, x.accepted == 3, 3000);
 	wait_logged(TF_LOG_NOTICE, "source trace: end of the trace", 3000);
+	WAIT_STATUS(s, 0, x, x.accepted >= 1 && x.accepted <= 3 &&
+		    x.last.surplus_uw == 30000000, 100);
 	/* over: the last row holds until its TTL */
 	assert_true(tf_sources_current(s, tf_sources_now_ms(), &v));
 	assert_int_equal(v.surplus_uw, 30000000);
 	sleep_ms(100);
-	assert_int_equal(status_of(s, 0).accepted, 3);
+	assert_true(status_of(s, 0).accepted <= 3);
 	tf_sources_stop(s);
 
 	/* starting mid-row: the last row at or before the start applies */
 	c.accel = 1;
 	c.start = 1015;
+	c.ttl_ms = 300;
 	assert_int_equal(tf_sources_start(&s, &c, 1, efd), 0);
 	WAIT_STATUS(s, 0, x, x.accepted == 1, 3000);
 	assert_true(tf_sources_current(s, tf_sources_now_ms(), &v));
 	assert_int_equal(v.surplus_uw, 20000000);
-	sleep_ms(200);
+	/* the row lasts 5 s: re-armed, it outlives its 300 ms TTL */
+	sleep_ms(700);
 	assert_int_equal(status_of(s, 0).accepted, 1);
+	assert_true(tf_sources_current(s, tf_sources_now_ms(), &v));
+	assert_int_equal(v.surplus_uw, 20000000);
 	tf_sources_stop(s);
+	c.ttl_ms = 60000;
 
 	/* loop: the trace starts over */
 	c.accel = 1000;
@@ -637,7 +647,7 @@ static void test_mqtt_stop_in_backoff(void **state)
 	WAIT_STATUS(s, 0, x, x.failures >= 1, 5000);
 	t0 = tf_sources_now_ms();
 	tf_sources_stop(s);
-	assert_true(tf_sources_now_ms() - t0 < 1000);
+	assert_true(tf_sources_now_ms() - t0 < 2000);
 }
 
 /* ---- HTTP against a local server ----------------------------------------------------- */
@@ -841,7 +851,7 @@ static void test_http(void **state)
 	sleep_ms(100);
 	t0 = tf_sources_now_ms();
 	tf_sources_stop(s);
-	assert_true(tf_sources_now_ms() - t0 < 1000);
+	assert_true(tf_sources_now_ms() - t0 < 2000);
 
 	server_stop(&sv);
 	close(efd);
