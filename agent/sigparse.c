@@ -35,7 +35,7 @@ static int fail(char *err, size_t errsz, const char *fmt, ...)
 	return -1;
 }
 
-/* ---- time ------------------------------------------------------------------ */
+/* ---- time ---------------------------------------------------------------- */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's). */
 static int64_t days_from_civil(int64_t y, unsigned int m, unsigned int d)
@@ -125,7 +125,7 @@ int tf_sig_parse_iso8601(const char *s, int64_t *ns)
 	return 0;
 }
 
-/* ---- JSON helpers ------------------------------------------------------------ */
+/* ---- JSON helpers -------------------------------------------------------- */
 
 static int parse_root(const char *buf, size_t len, json_object **out,
 		      char *err, size_t errsz)
@@ -280,7 +280,7 @@ static int get_time(json_object *v, const char *name, int64_t *ns, char *err,
 	return fail(err, errsz, "%s: not a timestamp", name);
 }
 
-/* ---- the JSON payload -------------------------------------------------------- */
+/* ---- the JSON payload ---------------------------------------------------- */
 
 int tf_sig_parse_json(const struct tf_source_cfg *cfg, const char *buf,
 		      size_t len, struct tf_sigval *out, char *err,
@@ -365,7 +365,7 @@ out:
 	return ret;
 }
 
-/* ---- carbon signals ---------------------------------------------------------- */
+/* ---- carbon signals ------------------------------------------------------ */
 
 int tf_sig_carbon_to_surplus(const struct tf_source_cfg *cfg, double value,
 			     uint64_t *surplus_uw, char *err, size_t errsz)
@@ -755,7 +755,7 @@ int tf_sig_parse_http(const struct tf_source_cfg *cfg, const char *buf,
 	return fail(err, errsz, "shape: unknown (%d)", (int)cfg->shape);
 }
 
-/* ---- CSV ------------------------------------------------------------------ */
+/* ---- CSV ----------------------------------------------------------------- */
 
 /* a field without its surrounding blanks */
 static void trim(const char **b, const char **e)
@@ -910,7 +910,7 @@ long tf_csv_at(const struct tf_csv *c, int64_t t)
 	return (long)lo - 1;
 }
 
-/* ---- the module -------------------------------------------------------------- */
+/* ---- the module ---------------------------------------------------------- */
 
 int tf_sig_from_module(const struct tf_signal_info *si, struct tf_sigval *out,
 		       uint64_t *ttl_left_ms, char *err, size_t errsz)

@@ -69,7 +69,7 @@ int tf_sig_carbon_to_surplus(const struct tf_source_cfg *cfg, double value,
 /* ISO 8601 (2024-05-01T12:00:00.5Z, +02:00, +0200) to UTC ns. */
 int tf_sig_parse_iso8601(const char *s, int64_t *ns);
 
-/* ---- CSV replay ------------------------------------------------------------ */
+/* ---- CSV replay ---------------------------------------------------------- */
 
 struct tf_csv_row {
 	int64_t t;		/* UTC seconds */
@@ -94,7 +94,7 @@ void tf_csv_free(struct tf_csv *c);
 /* The row that applies at t (the last one ≤ t), or -1 before the first. */
 long tf_csv_at(const struct tf_csv *c, int64_t t);
 
-/* ---- the module's signal --------------------------------------------------- */
+/* ---- the module's signal ------------------------------------------------- */
 
 struct tf_signal_info;
 /*

@@ -124,7 +124,7 @@ static bool wait_ms(struct tf_sources *s, uint64_t ms)
 	return stop;
 }
 
-/* ---- the store ------------------------------------------------------------- */
+/* ---- the store ----------------------------------------------------------- */
 
 static void store_accept(struct tf_src *c, const struct tf_sigval *v,
 			 uint64_t ttl_ms)
@@ -249,7 +249,7 @@ static int ingest(struct tf_src *c, const char *buf, size_t len)
 	return 0;
 }
 
-/* ---- MQTT --------------------------------------------------------------------- */
+/* ---- MQTT ---------------------------------------------------------------- */
 
 static void mqtt_on_connect(struct mosquitto *m, void *obj, int rc)
 {
@@ -449,7 +449,7 @@ static int mqtt_setup(struct tf_src *c)
 	return 0;
 }
 
-/* ---- HTTP --------------------------------------------------------------------- */
+/* ---- HTTP ---------------------------------------------------------------- */
 
 static size_t http_write(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -593,7 +593,7 @@ static int http_setup(struct tf_src *c)
 	return 0;
 }
 
-/* ---- CSV replay --------------------------------------------------------------- */
+/* ---- CSV replay ---------------------------------------------------------- */
 
 static int csv_setup(struct tf_src *c)
 {
@@ -701,7 +701,7 @@ static void *csv_thread(void *arg)
 	return NULL;
 }
 
-/* ---- the module ------------------------------------------------------------------ */
+/* ---- the module ---------------------------------------------------------- */
 
 static void *module_thread(void *arg)
 {
@@ -766,7 +766,7 @@ static void *module_thread(void *arg)
 	return NULL;
 }
 
-/* ---- the set ------------------------------------------------------------------- */
+/* ---- the set ------------------------------------------------------------- */
 
 size_t tf_sources_count(const struct tf_sources *s)
 {

@@ -42,7 +42,7 @@ static void assert_err(const char *err, const char *want, const char *what)
 	}
 }
 
-/* ---- the JSON payload -------------------------------------------------------- */
+/* ---- the JSON payload ---------------------------------------------------- */
 
 struct jcase {
 	const char *payload;
@@ -230,7 +230,7 @@ static void test_huge(void **state)
 	free(p);
 }
 
-/* ---- time ------------------------------------------------------------------ */
+/* ---- time ---------------------------------------------------------------- */
 
 static void test_iso8601(void **state)
 {
@@ -285,7 +285,7 @@ static void test_iso8601(void **state)
 	}
 }
 
-/* ---- carbon to surplus ---------------------------------------------------------- */
+/* ---- carbon to surplus --------------------------------------------------- */
 
 static void test_carbon_map(void **state)
 {
@@ -318,7 +318,7 @@ static void test_carbon_map(void **state)
 						  sizeof(err)), -1);
 }
 
-/* ---- the HTTP shapes ------------------------------------------------------------ */
+/* ---- the HTTP shapes ----------------------------------------------------- */
 
 enum shape { WT = TF_HTTP_WATTTIME, EM = TF_HTTP_EMAPS, CA = TF_HTTP_CARBONAWARE };
 
@@ -553,7 +553,7 @@ static void test_watttime_forecast_map(void **state)
 	assert_int_equal(v.surplus_uw, 7000000);
 }
 
-/* ---- CSV ---------------------------------------------------------------------- */
+/* ---- CSV ----------------------------------------------------------------- */
 
 static void test_csv_trace(void **state)
 {
@@ -653,7 +653,7 @@ static void test_csv_line(void **state)
 	assert_err(err, "line 12: bad surplus_w", "line 12");
 }
 
-/* ---- the module ---------------------------------------------------------------- */
+/* ---- the module ---------------------------------------------------------- */
 
 static void test_module(void **state)
 {

@@ -30,7 +30,7 @@
 
 extern char **environ;
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 #define NLINES 512
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -222,7 +222,7 @@ static int run(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* ---- the store ---------------------------------------------------------------- */
+/* ---- the store ----------------------------------------------------------- */
 
 static void test_store(void **state)
 {
@@ -380,7 +380,7 @@ static void test_inject_kinds(void **state)
 	unlink(path);
 }
 
-/* ---- CSV replay ---------------------------------------------------------------- */
+/* ---- CSV replay ---------------------------------------------------------- */
 
 static void write_file(const char *path, const char *text)
 {
@@ -462,7 +462,7 @@ static void test_csv_replay(void **state)
 	close(efd);
 }
 
-/* ---- MQTT against mosquitto ---------------------------------------------------------- */
+/* ---- MQTT against mosquitto ---------------------------------------------- */
 
 /* mosquitto on port, with a configuration file when conf is set */
 static pid_t broker_start_conf(int port, const char *conf)
@@ -650,7 +650,7 @@ static void test_mqtt_stop_in_backoff(void **state)
 	assert_true(tf_sources_now_ms() - t0 < 2000);
 }
 
-/* ---- HTTP against a local server ----------------------------------------------------- */
+/* ---- HTTP against a local server ----------------------------------------- */
 
 enum { H_OK, H_500, H_GARBAGE, H_HANG, H_HUGE };
 
