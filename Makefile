@@ -45,7 +45,7 @@ AGENT_COMMON := $(B)/agent/tf_nl.o
 TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
 	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
-	$(B)/agent/sigparse.o $(B)/agent/source.o \
+	$(B)/agent/sigparse.o $(B)/agent/source.o $(B)/agent/trace.o \
 	$(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
@@ -156,12 +156,13 @@ $(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
 $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
-$(B)/tests/unit/test_sigparse: $(B)/tests/unit/test_sigparse.o $(B)/agent/sigparse.o
+$(B)/tests/unit/test_sigparse: $(B)/tests/unit/test_sigparse.o $(B)/agent/sigparse.o \
+		$(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) -lm $(CMOCKA_LIBS)
 
 # runs a real mosquitto broker and a local HTTP server (tests/deps.sh)
 $(B)/tests/unit/test_sources: $(B)/tests/unit/test_sources.o $(B)/agent/source.o \
-		$(B)/agent/sigparse.o $(B)/agent/log.o $(AGENT_COMMON)
+		$(B)/agent/sigparse.o $(B)/agent/trace.o $(B)/agent/log.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(SRC_LIBS) $(NL_LIBS) $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.

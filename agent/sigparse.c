@@ -16,6 +16,7 @@
 
 #include "sigparse.h"
 #include "tf_nl.h"
+#include "trace.h"
 
 #define NS_PER_S	1000000000LL
 /* 9999-12-31T23:59:59Z: later timestamps are garbage */
@@ -36,19 +37,6 @@ static int fail(char *err, size_t errsz, const char *fmt, ...)
 }
 
 /* ---- time ---------------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's). */
-static int64_t days_from_civil(int64_t y, unsigned int m, unsigned int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 static bool leap(int y)
 {
@@ -117,7 +105,7 @@ int tf_sig_parse_iso8601(const char *s, int64_t *ns)
 	    d > mdays[mo - 1] + (mo == 2 && leap(y)) || h > 23 || mi > 59 ||
 	    sec > 60 || oh > 23 || om > 59)
 		return -1;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	t = tf_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	    sign * (oh * 3600 + om * 60);
 	if (t < 0 || t > TS_MAX_S)
 		return -1;
