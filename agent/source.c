@@ -39,6 +39,7 @@
 #define MQTT_BACKOFF_MIN_MS	1000
 #define MODULE_POLL_MS		1000
 #define REFRESH_MS		1000	/* CSV: most time between re-arms */
+#define REJECT_QUIET_MS		10000	/* the same rejection, logged once */
 
 struct tf_src {
 	struct tf_sources *owner;
@@ -53,6 +54,8 @@ struct tf_src {
 	uint64_t accepted, rejected, failures, connects;
 	bool connected;
 	char last_err[TF_SIG_ERR];
+	char said[TF_SIG_ERR];		/* the last rejection logged */
+	uint64_t said_ms, quiet;	/* when; how many since, unlogged */
 
 	/* mqtt, the source's thread only */
 	struct mosquitto *mosq;
@@ -154,13 +157,35 @@ static void store_refresh(struct tf_src *c)
 	pthread_mutex_unlock(&c->owner->lock);
 }
 
+/*
+ * Logged, but a publisher stuck on one mistake (ten a second, say) is told
+ * of once per REJECT_QUIET_MS; the count says how many went unlogged.
+ */
 static void store_reject(struct tf_src *c, const char *err)
 {
+	uint64_t now = tf_sources_now_ms(), quiet = 0;
+	bool say = false;
+
 	pthread_mutex_lock(&c->owner->lock);
 	c->rejected++;
 	snprintf(c->last_err, sizeof(c->last_err), "%s", err);
+	if (strcmp(err, c->said) || now - c->said_ms >= REJECT_QUIET_MS) {
+		say = true;
+		quiet = c->quiet;
+		c->quiet = 0;
+		c->said_ms = now;
+		snprintf(c->said, sizeof(c->said), "%s", err);
+	} else {
+		c->quiet++;
+	}
 	pthread_mutex_unlock(&c->owner->lock);
-	tf_log(TF_LOG_WARNING, "source %s: rejected: %s", c->cfg.name, err);
+	if (say && quiet)
+		tf_log(TF_LOG_WARNING,
+		       "source %s: rejected: %s (%llu more rejected unlogged)",
+		       c->cfg.name, err, (unsigned long long)quiet);
+	else if (say)
+		tf_log(TF_LOG_WARNING, "source %s: rejected: %s", c->cfg.name,
+		       err);
 }
 
 /* A fetch or a connection that failed; log: whether to say so. */

@@ -72,6 +72,17 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
+static unsigned int count_logged(const char *a, const char *b)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&log_lock);
+	for (i = 0; i < NLINES && i < log_n; i++)
+		n += strstr(log_lines[i], a) && strstr(log_lines[i], b);
+	pthread_mutex_unlock(&log_lock);
+	return n;
+}
+
 static void wait_logged(int level, const char *what, unsigned int ms)
 {
 	unsigned int t;
@@ -282,6 +293,15 @@ static void test_store(void **state)
 	p = "{\"surplus_w\": 5";
 	assert_int_equal(tf_sources_inject(s, 1, p, strlen(p)), -1);
 	assert_true(logged(TF_LOG_WARNING, "source b:", "truncated JSON"));
+	/* the same mistake again and again: counted, logged once */
+	assert_int_equal(tf_sources_inject(s, 1, p, strlen(p)), -1);
+	assert_int_equal(tf_sources_inject(s, 1, p, strlen(p)), -1);
+	assert_int_equal(count_logged("source b:", "truncated JSON"), 1);
+	assert_int_equal(status_of(s, 1).rejected, 4);
+	/* another one is news */
+	p = "{\"surplus_w\": 5, \"ts\": \"now\"}";
+	assert_int_equal(tf_sources_inject(s, 1, p, strlen(p)), -1);
+	assert_true(logged(TF_LOG_WARNING, "source b:", "ts: bad timestamp"));
 
 	/* past b's TTL, a alone is fresh; past a's, none is */
 	now = tf_sources_now_ms();
