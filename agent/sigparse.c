@@ -595,6 +595,11 @@ int tf_sig_parse_watttime(const struct tf_source_cfg *cfg, const char *buf,
 			if (get_amount(v, "meta.data_point_period_seconds", &d,
 				       false, err, errsz))
 				goto out;
+			if (d > 366.0 * 86400) {
+				fail(err, errsz,
+				     "meta.data_point_period_seconds: out of range");
+				goto out;
+			}
 			s.period = (int64_t)d * NS_PER_S;
 		}
 	}
