@@ -25,6 +25,8 @@ TF_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0 libnl-3.0 2>/dev/null)
 JSON_LIBS = $(shell pkg-config --libs json-c 2>/dev/null)
 BPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null)
+# the signal sources: MQTT, HTTP, JSON
+SRC_LIBS = $(shell pkg-config --libs libmosquitto libcurl json-c 2>/dev/null) -lm -pthread
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
 INIH_LIBS = $(shell pkg-config --libs inih 2>/dev/null)
@@ -49,7 +51,8 @@ TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/
 	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
 	$(B)/agent/drm.o $(B)/agent/config.o $(B)/agent/control.o $(B)/agent/policy.o \
 	$(B)/agent/lever.o $(B)/agent/actuate.o $(B)/agent/promtext.o \
-	$(B)/agent/tokens.o $(B)/agent/metrics.o $(AGENT_COMMON)
+	$(B)/agent/tokens.o $(B)/agent/metrics.o $(B)/agent/sigparse.o \
+	$(B)/agent/source.o $(B)/agent/trace.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
@@ -61,7 +64,8 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_promtext $(B)/tests/unit/test_tokens \
 	$(B)/tests/unit/test_metrics $(B)/tests/unit/tf-metrics-demo \
 	$(B)/tests/unit/test_eval $(B)/tests/unit/test_demo_worker \
-	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report
+	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report \
+	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check
@@ -124,7 +128,7 @@ $(B)/tfctl: $(TFCTL_OBJS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) \
-	$(SYSTEMD_LIBS) -ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm
+	$(SYSTEMD_LIBS) -ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS)
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
@@ -197,6 +201,15 @@ $(B)/tests/unit/test_metrics: $(B)/tests/unit/test_metrics.o $(B)/agent/metrics.
 # served to a real Prometheus by tests/unit/test_metrics_scrape.sh
 $(B)/tests/unit/tf-metrics-demo: $(B)/tests/unit/metrics_demo.o $(B)/agent/metrics.o $(B)/agent/log.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(MHD_LIBS) -lm -pthread
+
+$(B)/tests/unit/test_sigparse: $(B)/tests/unit/test_sigparse.o $(B)/agent/sigparse.o \
+		$(B)/agent/trace.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(JSON_LIBS) -lm $(CMOCKA_LIBS)
+
+# runs a real mosquitto broker and a local HTTP server (tests/deps.sh)
+$(B)/tests/unit/test_sources: $(B)/tests/unit/test_sources.o $(B)/agent/source.o \
+		$(B)/agent/sigparse.o $(B)/agent/trace.o $(B)/agent/log.o $(AGENT_COMMON)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(SRC_LIBS) $(NL_LIBS) $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)

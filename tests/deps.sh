@@ -8,16 +8,18 @@ PKGS=(
 	# build
 	build-essential pkg-config clang llvm bpftool libbpf-dev libelf-dev
 	zlib1g-dev libnl-3-dev libnl-genl-3-dev libjson-c-dev libsystemd-dev libinih-dev
-	# tokens scraped from workers (libcurl), our /metrics (libmicrohttpd)
-	libcurl4-openssl-dev libmicrohttpd-dev
+	# signal sources (MQTT, HTTP), tokens scraped from workers (libcurl),
+	# our /metrics (libmicrohttpd)
+	libmosquitto-dev libcurl4-openssl-dev libmicrohttpd-dev
 	# the module: Debian 12's 6.1 headers (generic, and rt for VM_KERNEL=rt)
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
 	# /metrics: promtool check metrics, and a real Prometheus scraping it
 	prometheus curl
-	# the demo (tests/demo): the worker's HTTP server, the report's plot
-	gnuplot-nox mosquitto mosquitto-clients
+	# the demo (tests/demo): the report's plot; a real MQTT broker for the
+	# demo and test_sources (over TLS too: openssl makes its certificates)
+	gnuplot-nox mosquitto mosquitto-clients openssl
 	# bench-sensor: a context-switch load, and bpftrace to compare with
 	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its
