@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "nvml.h"
 #include "policy.h"
+#include "source.h"
 #include "tf_nl.h"
 #include "tokens.h"
 
@@ -79,6 +80,10 @@ struct tf_ctl {
 	pthread_cond_t tok_cond;
 	uint64_t *tok_uj;
 	struct tf_ledger_row *tok_rows;
+
+	struct tf_sources *src;		/* NULL: the module's signal alone */
+	bool mirror;			/* copy the sources' signal into the module */
+	struct tf_sigval sig;		/* the signal acted on */
 
 	struct tf_metrics *mx;
 	struct tf_mx_snapshot *snap;
@@ -224,7 +229,17 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
 	ctl->gpu_uw = calloc(st.ngpus ? st.ngpus : 1, sizeof(*ctl->gpu_uw));
 	if (!ctl->gpu_uw)
 		return -ENOMEM;
-	return tf_ctl_tokens_start(ctl, c);
+	err = tf_ctl_tokens_start(ctl, c);
+	if (err)
+		return err;
+	ctl->mirror = c->nsources > 0;
+	for (i = 0; i < c->nsources; i++)
+		if (c->sources[i].kind == TF_SRC_MODULE)
+			ctl->mirror = false;	/* we would read our own copy back */
+	if (c->nsources)
+		return tf_sources_start(&ctl->src, c->sources, c->nsources,
+					ctl->wake_fd);
+	return 0;
 }
 
 /*
@@ -234,6 +249,8 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
  */
 static void tf_ctl_unbuild(struct tf_ctl *ctl)
 {
+	tf_sources_stop(ctl->src);
+	ctl->src = NULL;
 	tf_ctl_tokens_stop(ctl);
 	tf_act_close(ctl->act);
 	free(ctl->groups);
@@ -310,13 +327,47 @@ fail:
 	return err;
 }
 
-/* The module's signal, read back: the one source that is always there. */
+/*
+ * The signal: the sources' combined value (the least surplus of the fresh
+ * ones), copied into the module with the time it stays fresh, so tfctl,
+ * the ledger's green share and the agent see one signal; without sources,
+ * the module's own (tfctl signal set).
+ */
 static bool tf_ctl_signal(struct tf_ctl *ctl, uint64_t *surplus_uw)
 {
 	struct tf_signal_info s;
 
+	if (ctl->src) {
+		struct tf_sigval v;
+
+		if (!tf_sources_current(ctl->src, tf_sources_now_ms(), &v))
+			return false;
+		if (ctl->mirror && v.ttl_left_ms) {
+			s = (struct tf_signal_info){
+				.set = true,
+				.surplus_uw = v.surplus_uw,
+				.ttl_ms = v.ttl_left_ms > TF_SIGNAL_TTL_MAX_MS ?
+					  TF_SIGNAL_TTL_MAX_MS : (uint32_t)v.ttl_left_ms,
+				.has_carbon = v.has_carbon,
+				.has_price = v.has_price,
+				.carbon_mg_kwh = v.carbon_mg_kwh,
+				.price_ucur_mwh = v.price_ucur_mwh,
+				.timestamp_ns = v.timestamp_ns,
+			};
+			snprintf(s.source, sizeof(s.source), "%s", v.source);
+			if (tf_nl_signal_set(ctl->nl, &s))
+				tf_log(TF_LOG_DEBUG, "signal: to the module: %s",
+				       tf_nl_errmsg(ctl->nl));
+		}
+		ctl->sig = v;
+		*surplus_uw = v.surplus_uw;
+		return true;
+	}
 	if (tf_nl_signal_get(ctl->nl, &s) || !s.set || s.stale)
 		return false;
+	memset(&ctl->sig, 0, sizeof(ctl->sig));
+	ctl->sig.surplus_uw = s.surplus_uw;
+	ctl->sig.timestamp_ns = s.timestamp_ns;
 	*surplus_uw = s.surplus_uw;
 	return true;
 }
@@ -486,6 +537,26 @@ static void tf_ctl_snapshot(struct tf_ctl *ctl)
 		d->power_uw = ctl->doms[k].power_uw;
 		d->cap_uw = ctl->doms[k].eff_cap_uw;
 		d->estimated = ctl->doms[k].estimated;
+	}
+	if (ctl->src) {
+		struct tf_source_status ss[TF_MX_MAX_SOURCES];
+		size_t n = tf_sources_status(ctl->src, ss, TF_MX_MAX_SOURCES);
+		static const char *const kinds[] = {
+			[TF_SRC_MQTT] = "mqtt", [TF_SRC_HTTP] = "http",
+			[TF_SRC_CSV] = "csv", [TF_SRC_MODULE] = "module",
+		};
+
+		for (i = 0; i < n && i < TF_MX_MAX_SOURCES; i++) {
+			struct tf_mx_source *m = tf_mx_add_source(s, ss[i].name);
+
+			if (!m)
+				break;
+			if (ss[i].kind >= TF_SRC_MQTT && ss[i].kind <= TF_SRC_MODULE)
+				snprintf(m->kind, sizeof(m->kind), "%s", kinds[ss[i].kind]);
+			m->fresh = ss[i].fresh;
+			m->accepted = ss[i].accepted;
+			m->rejected = ss[i].rejected;
+		}
 	}
 	tf_act_state(ctl->act, &st);
 	for (i = 0; i < ctl->ngroups; i++) {

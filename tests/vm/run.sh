@@ -74,6 +74,9 @@ add_suite() {
 	copy_exe "$B/tests/vm/tf-sensor-check" /usr/bin/tf-sensor-check
 	copy_exe "$(command -v jq)" /usr/bin/jq
 	copy_exe "$(command -v powercap-info)" /usr/bin/powercap-info
+	# a real MQTT broker and client for tokenfactoryd's signal
+	copy_exe "$(command -v mosquitto)" /usr/sbin/mosquitto
+	copy_exe "$(command -v mosquitto_pub)" /usr/bin/mosquitto_pub
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"
 	install -m 0644 "$top"/tests/vm/"${TF_VM_SUITE:-tests}"/[0-9]*.sh "$root/tests/"
 }
