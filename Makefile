@@ -68,7 +68,7 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
-	$(B)/tests/vm/tf-sensor-check
+	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency
 BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
@@ -246,6 +246,9 @@ $(B)/tests/gpu/tf-nvml-check: $(B)/tests/gpu/nvml-check.o $(B)/agent/nvml.o
 
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+
+$(B)/tests/vm/tf-latency: $(B)/tests/vm/latency.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs libmosquitto 2>/dev/null)
 
 $(B)/tests/vm/tf-spin: $(B)/tests/vm/spin.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^

@@ -53,6 +53,7 @@ struct tf_grp {
 	int err_logged;		/* the last error logged, each logged once */
 	bool subtree_ok;	/* the cpu controller reaches it */
 	bool have_orig;
+	bool kept_stale;			/* its kept original is the old cgroup's */
 	char orig[TF_LEVER_CPU_MAX_STR];	/* cpu.max as found */
 	int freeze;		/* as written by us: -1 never */
 	/* duty cycle, under a->lock while the thread runs */
@@ -81,6 +82,7 @@ struct tf_act {
 	struct tf_nvml *nvml;
 	bool dry;
 	char proc_root[256];
+	char state_dir[256];		/* "": originals in memory only */
 	char cg_prefix[TF_CFG_PATH];	/* cgroup_root inside the cgroup2 mount */
 	uint64_t period_us;
 
@@ -107,6 +109,77 @@ struct tf_act {
 /* ---- files -------------------------------------------------------------- */
 
 /* Writes s whole, never creating the file: -errno. */
+/*
+ * Originals across restarts (tf_act_opts.state_dir): one file per thing
+ * changed, named by its kind and path, holding the value found before our
+ * first write; removed once that value is back.
+ */
+static int tf_orig_path(const struct tf_act *a, const char *kind,
+			const char *key, char *path, size_t sz)
+{
+	size_t n;
+	char *p;
+	int len;
+
+	if (!a->state_dir[0] || a->dry)
+		return -ENOENT;
+	len = snprintf(path, sz, "%s/%s-", a->state_dir, kind);
+	if (len < 0 || (size_t)len >= sz)
+		return -ENAMETOOLONG;
+	n = strlen(key);
+	if ((size_t)len + n + 1 > sz)
+		return -ENAMETOOLONG;
+	memcpy(path + len, key, n + 1);
+	for (p = path + len; *p; p++)
+		if (*p == '/')
+			*p = '%';
+	return 0;
+}
+
+/* The kept original, if an earlier agent left one: 0 and it in buf. */
+static int tf_orig_load(const struct tf_act *a, const char *kind,
+			const char *key, char *buf, size_t sz)
+{
+	char path[PATH_MAX];
+	size_t n;
+	FILE *f;
+
+	if (tf_orig_path(a, kind, key, path, sizeof(path)))
+		return -ENOENT;
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	n = fread(buf, 1, sz - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return n ? 0 : -ENOENT;
+}
+
+static void tf_orig_save(const struct tf_act *a, const char *kind,
+			 const char *key, const char *val)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (tf_orig_path(a, kind, key, path, sizeof(path)))
+		return;
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%s\n", val) < 0)
+		tf_log(TF_LOG_WARNING, "actuate: %s: %s", path, strerror(errno));
+	if (f)
+		fclose(f);
+}
+
+static void tf_orig_drop(const struct tf_act *a, const char *kind,
+			 const char *key)
+{
+	char path[PATH_MAX];
+
+	if (!tf_orig_path(a, kind, key, path, sizeof(path)))
+		unlink(path);
+}
+
 static int tf_act_write(const char *path, const char *s)
 {
 	size_t len = strlen(s);
@@ -182,6 +255,7 @@ static void tf_cg_gone(struct tf_grp *g)
 	/* a cgroup made again is a new one: its own original, nothing of ours */
 	g->st.cpu_max[0] = '\0';
 	g->have_orig = false;
+	g->kept_stale = true;
 	g->freeze = -1;
 	g->st.frozen = false;
 	g->subtree_ok = false;
@@ -273,9 +347,19 @@ static int tf_cg_set_max(struct tf_act *a, struct tf_grp *g, const char *want)
 	}
 	snprintf(file, sizeof(file), "%s/cpu.max", g->dir);
 	if (!g->have_orig) {
-		err = tf_act_read(file, cur, sizeof(cur));
-		if (err)
-			return tf_cg_fail(g, "cpu.max", err);
+		bool kept;
+
+		if (g->kept_stale) {
+			tf_orig_drop(a, "cpu.max", g->dir);
+			g->kept_stale = false;
+		}
+		kept = !tf_orig_load(a, "cpu.max", g->dir, cur, sizeof(cur));
+
+		if (!kept) {
+			err = tf_act_read(file, cur, sizeof(cur));
+			if (err)
+				return tf_cg_fail(g, "cpu.max", err);
+		}
 		if (tf_lever_cpu_max_parse(cur, &v)) {
 			tf_log(TF_LOG_WARNING, "actuate: group %s: %s holds \"%s\": not restored",
 			       g->cfg->name, file, cur);
@@ -283,6 +367,8 @@ static int tf_cg_set_max(struct tf_act *a, struct tf_grp *g, const char *want)
 		} else {
 			tf_lever_cpu_max_str(&v, g->orig, sizeof(g->orig));
 		}
+		if (!kept)
+			tf_orig_save(a, "cpu.max", g->dir, g->orig);
 		g->have_orig = true;
 	}
 	err = tf_act_write(file, want);
@@ -378,6 +464,7 @@ static int tf_cg_restore(struct tf_act *a, struct tf_grp *g)
 		} else {
 			tf_log(TF_LOG_INFO, "actuate: group %s: cpu.max %s restored",
 			       g->cfg->name, g->orig);
+			tf_orig_drop(a, "cpu.max", g->dir);
 			g->st.cpu_max[0] = '\0';
 		}
 	}
@@ -787,6 +874,19 @@ static void tf_pkgs_open(struct tf_act *a)
 		snprintf(p->st.name, sizeof(p->st.name), "%s", d[i].name);
 		p->st.max_power_uw = d[i].max_power_uw;
 		p->st.orig_cap_uw = d[i].cap_uw;
+		{
+			char buf[32], *end;
+
+			if (!tf_orig_load(a, "cap", d[i].name, buf, sizeof(buf))) {
+				unsigned long long v = strtoull(buf, &end, 10);
+
+				if (!*end)
+					p->st.orig_cap_uw = v;
+			} else {
+				snprintf(buf, sizeof(buf), "%" PRIu64, p->st.orig_cap_uw);
+				tf_orig_save(a, "cap", d[i].name, buf);
+			}
+		}
 	}
 	free(d);
 }
@@ -1173,6 +1273,16 @@ int tf_act_open(struct tf_act **out, const struct tf_config *c,
 		return -ENAMETOOLONG;
 	}
 	strcpy(a->proc_root, proc);
+	if (opts && opts->state_dir) {
+		if (strlen(opts->state_dir) >= sizeof(a->state_dir)) {
+			free(a);
+			return -ENAMETOOLONG;
+		}
+		strcpy(a->state_dir, opts->state_dir);
+		if (mkdir(a->state_dir, 0700) && errno != EEXIST)
+			tf_log(TF_LOG_WARNING, "actuate: %s: %s: originals kept in memory only",
+			       a->state_dir, strerror(errno));
+	}
 	pthread_mutex_init(&a->lock, NULL);
 	{
 		pthread_condattr_t ca;
@@ -1287,11 +1397,15 @@ int tf_act_restore(struct tf_act *a)
 	for (i = 0; i < a->npkgs; i++) {
 		struct tf_pkg *p = &a->pkgs[i];
 
-		if (!p->st.cap_uw)
+		if (!p->st.cap_uw) {
+			tf_orig_drop(a, "cap", p->st.name);
 			continue;
+		}
 		err = tf_pkg_set(a, p, p->st.orig_cap_uw, true);
-		if (!err)
+		if (!err) {
 			p->st.cap_uw = 0;
+			tf_orig_drop(a, "cap", p->st.name);
+		}
 		first = first ? first : err;
 	}
 	return first;

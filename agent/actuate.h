@@ -45,7 +45,15 @@ struct tf_act_opts {
 	const char *sysfs_root;		/* amdgpu hwmon; NULL: "/sys" */
 	const char *proc_root;		/* pids by comm; NULL: "/proc" */
 	uint64_t duty_period_us;	/* 0: TF_ACT_DUTY_PERIOD_US */
+	/*
+	 * Where the values found before the first write are kept until they
+	 * are restored, so that an agent started after a crash restores the
+	 * host's own values, not its predecessor's. NULL: kept in memory only.
+	 */
+	const char *state_dir;
 };
+
+#define TF_ACT_STATE_DIR	"/run/tokenfactory"
 
 /* One group's settings, from tf_policy_split() through lever.h. */
 struct tf_act_group_plan {

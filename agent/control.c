@@ -221,7 +221,8 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
 		ctl->groups[i].tokmx.j_per_token = NAN;
 	}
 	ctl->cfg = c;
-	err = tf_act_open(&ctl->act, c, ctl->nl, ctl->nvml, NULL);
+	err = tf_act_open(&ctl->act, c, ctl->nl, ctl->nvml,
+			  &(struct tf_act_opts){ .state_dir = TF_ACT_STATE_DIR });
 	if (err)
 		return err;
 	tf_act_state(ctl->act, &st);
@@ -660,7 +661,8 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 		g->alloc = ctl->alloc[i];
 		/* without cpu_watts only freezing is possible: no cpu.max */
 		if (tf_act_plan_group(c, &ctl->alloc[i], g->cfg->demand_uw, budget,
-				      ctl->ncpus, TF_CTL_CPU_PERIOD_US, 0, p))
+				      ctl->ncpus, TF_CTL_CPU_PERIOD_US,
+				      TF_ACT_DUTY_PERIOD_US, p))
 			*p = (struct tf_act_group_plan){
 				.set = true,
 				.cpu = { .unlimited = true,

@@ -408,6 +408,57 @@ static void test_cgroup_tree(void **state)
 	rm_rf(tmp);
 }
 
+/*
+ * An agent killed with its limits in place: the next one restores the
+ * host's original, kept in the state directory, not the dead one's limit.
+ */
+static void test_cgroup_kept_original(void **state)
+{
+	struct tf_group_cfg grp[1] = { { .name = "batch", .cgroup = "a/g" } };
+	struct tf_act_group_plan p[1] = { gplan(30000, false, 0) };
+	struct tf_act_plan plan = { .groups = p };
+	char g[PATH_MAX], dir[PATH_MAX], kept[PATH_MAX], saved[128];
+	struct tf_act_opts o = { .state_dir = dir };
+	struct tf_config c;
+	struct tf_act *a;
+
+	(void)state;
+	cg_tree("max 100000\n");
+	snprintf(g, sizeof(g), "%s/a/g", tmp);
+	snprintf(dir, sizeof(dir), "%s/state", tmp);
+	cfg_init(&c, grp, 1, tmp);
+	assert_int_equal(tf_act_open(&a, &c, NULL, NULL, &o), 0);
+	assert_int_equal(tf_act_apply(a, &plan), 0);
+	assert_string_equal(get(g, "cpu.max"), "30000 100000");
+	/* the original is kept, under a name made of the cgroup's path */
+	snprintf(kept, sizeof(kept), "cpu.max-%s", g);
+	for (char *q = kept; *q; q++)
+		if (*q == '/')
+			*q = '%';
+	snprintf(saved, sizeof(saved), "%s", get(dir, kept));
+	assert_string_equal(saved, "max 100000");
+	tf_act_close(a);
+	/* restored and no longer kept */
+	assert_string_equal(get(g, "cpu.max"), "max 100000");
+	{
+		char path[PATH_MAX * 2];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, kept);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+
+	/* the state a killed agent leaves: its limit, and the kept original */
+	putf(g, "cpu.max", "30000 100000\n");
+	putf(dir, kept, "max 100000\n");
+	p[0] = gplan(20000, false, 0);
+	assert_int_equal(tf_act_open(&a, &c, NULL, NULL, &o), 0);
+	assert_int_equal(tf_act_apply(a, &plan), 0);
+	assert_string_equal(get(g, "cpu.max"), "20000 100000");
+	tf_act_close(a);
+	assert_string_equal(get(g, "cpu.max"), "max 100000");
+	rm_rf(tmp);
+}
+
 static void test_cgroup_errors(void **state)
 {
 	struct tf_group_cfg grp[3] = {
@@ -1166,6 +1217,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_cgroup_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_kept_original, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_real, setup, real_teardown),
 		cmocka_unit_test_setup_teardown(test_duty, setup, real_teardown),

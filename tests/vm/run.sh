@@ -77,6 +77,7 @@ add_suite() {
 	# a real MQTT broker and client for tokenfactoryd's signal
 	copy_exe "$(command -v mosquitto)" /usr/sbin/mosquitto
 	copy_exe "$(command -v mosquitto_pub)" /usr/bin/mosquitto_pub
+	copy_exe "$B/tests/vm/tf-latency" /usr/bin/tf-latency
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"
 	install -m 0644 "$top"/tests/vm/"${TF_VM_SUITE:-tests}"/[0-9]*.sh "$root/tests/"
 }
