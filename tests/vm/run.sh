@@ -49,7 +49,7 @@ copy_exe() {	# src [dst]
 build_initramfs() {	# out init [extra...]
 	local out=$1 init=$2 a
 	rm -rf "$root"
-	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,tests,etc,root}
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,tests,etc,root}
 	install -m 0755 /bin/busybox "$root/bin/busybox"
 	for a in $(/bin/busybox --list); do
 		[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"

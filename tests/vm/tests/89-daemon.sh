@@ -171,7 +171,7 @@ wait $agent
 rc=$?
 expect_eq "agent exit status" $rc 0
 expect_eq "batch frozen after exit" "$(frozen)" 0
-case "$(cat $cg/tf.slice/batch/cpu.max)" in max*) ;; *) die "cpu.max not restored" ;; esac
+case "$(cat $cg/tf.slice/batch/cpu.max)" in max*) ;; *) tail -n 20 /tmp/agent.log; die "cpu.max not restored: $(cat $cg/tf.slice/batch/cpu.max)" ;; esac
 echo "agent stopped: cgroups restored"
 
 kill $worker $broker 2>/dev/null
