@@ -164,7 +164,7 @@ $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o \
-		$(B)/agent/localday.o
+		$(B)/agent/localday.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_eval: $(B)/tests/unit/test_eval.o $(B)/agent/eval.o $(B)/agent/policy.o
