@@ -48,7 +48,9 @@ static const char *tf_tz_offset(const char *s)
 static bool tf_tz_posix(const char *s)
 {
 	s = tf_tz_name(s);
-	if (!s || !(s = tf_tz_offset(s)))
+	if (s)
+		s = tf_tz_offset(s);
+	if (!s)
 		return false;
 	if (!*s)
 		return true;
@@ -56,7 +58,9 @@ static bool tf_tz_posix(const char *s)
 		s = tf_tz_name(s);	/* the DST name */
 		if (!s)
 			return false;
-		if (*s && *s != ',' && !(s = tf_tz_offset(s)))
+		if (*s && *s != ',')
+			s = tf_tz_offset(s);	/* the DST offset */
+		if (!s)
 			return false;
 	}
 	if (!*s)
