@@ -52,7 +52,7 @@ TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/
 	$(B)/agent/drm.o $(B)/agent/config.o $(B)/agent/control.o $(B)/agent/policy.o \
 	$(B)/agent/lever.o $(B)/agent/actuate.o $(B)/agent/promtext.o \
 	$(B)/agent/tokens.o $(B)/agent/metrics.o $(B)/agent/sigparse.o \
-	$(B)/agent/source.o $(B)/agent/trace.o $(AGENT_COMMON)
+	$(B)/agent/source.o $(B)/agent/trace.o $(B)/agent/localday.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
@@ -169,7 +169,8 @@ $(B)/tests/unit/test_attrib: $(B)/tests/unit/test_attrib.o $(B)/agent/attrib.o
 $(B)/tests/unit/test_account: $(B)/tests/unit/test_account.o $(B)/agent/account.o $(B)/agent/attrib.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
-$(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
+$(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o \
+		$(B)/agent/localday.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_eval: $(B)/tests/unit/test_eval.o $(B)/agent/eval.o $(B)/agent/policy.o
@@ -183,8 +184,9 @@ $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 
 # test_config loads packaging/tokenfactoryd.conf from the source tree.
 $(B)/tests/unit/test_config.o: TF_CFLAGS += -DTF_SRCDIR='"$(CURDIR)"'
-$(B)/tests/unit/test_config: $(B)/tests/unit/test_config.o $(B)/agent/config.o $(B)/agent/units.o
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(CMOCKA_LIBS)
+$(B)/tests/unit/test_config: $(B)/tests/unit/test_config.o $(B)/agent/config.o $(B)/agent/units.o \
+		$(B)/agent/policy.o $(B)/agent/localday.o $(B)/agent/trace.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) -lm $(CMOCKA_LIBS)
 
 $(B)/tests/unit/test_promtext: $(B)/tests/unit/test_promtext.o $(B)/agent/promtext.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lm $(CMOCKA_LIBS)

@@ -27,6 +27,8 @@
 #include <linux/tokenfactory.h>
 
 #include "config.h"
+#include "localday.h"
+#include "trace.h"
 #include "units.h"
 
 /* The longest line: a path of TF_CFG_PATH bytes, its key and a comment. */
@@ -61,6 +63,8 @@ enum tf_ktype {
 	K_LEVER,
 	K_PRESET,
 	K_LOGLEVEL,
+	K_TZ,		/* a time zone tf_tz_valid accepts */
+	K_CLOCK,	/* wall | signal */
 };
 
 /*
@@ -107,6 +111,8 @@ static const struct tf_key tf_agent_keys[] = {
 	KEY("dry_run", K_BOOL, struct tf_config, dry_run, 0, 0, 0),
 	KEY("cgroup_root", K_APATH, struct tf_config, cgroup_root, 0, 0, 0),
 	KEY("log_level", K_LOGLEVEL, struct tf_config, log_level, 0, 0, 7),
+	KEY("timezone", K_TZ, struct tf_config, timezone, 0, 1, 0),
+	KEY("clock", K_CLOCK, struct tf_config, clock, 0, 0, 0),
 };
 
 static const struct tf_key tf_budget_keys[] = {
@@ -117,6 +123,11 @@ static const struct tf_key tf_budget_keys[] = {
 	KEY("hysteresis", K_POWER, struct tf_config, budget.hysteresis_uw, 0, 0, PMAX),
 	KEY("cpu_watts", K_POWER, struct tf_config, cpu_watts_uw, 0, 0, PMAX),
 	KEY("cpu_idle_watts", K_POWER, struct tf_config, cpu_idle_uw, 0, 0, PMAX),
+	KEY("history", K_APATH, struct tf_config, history, 0, 0, 0),
+	KEY("forecast_days", K_UINT, struct tf_config, forecast_days, 0, 1, TF_FC_DAYS_MAX),
+	KEY("margin", K_DOUBLE, struct tf_config, quota.margin, 0, 0, 1),
+	KEY("fc_trust", K_DOUBLE, struct tf_config, quota.fc_trust, 0, 0, 1),
+	KEY("host_max", K_POWER, struct tf_config, host_max_uw, 0, 1, PMAX),
 };
 
 static const struct tf_key tf_metrics_keys[] = {
@@ -163,6 +174,8 @@ static const struct tf_key tf_group_keys[] = {
 	GRP("metrics_url", K_URL, metrics_url, 0, 0),
 	GRP("preset", K_PRESET, preset, 0, 0),
 	GRP("metric", K_METRIC, metric, 0, 0),
+	GRP("quota", K_DOUBLE, quota_tok, 0, 1e15),
+	GRP("curve", K_APATH, curve_path, 0, 0),
 };
 
 #define GPU(n, t, f, u, lo, hi) KEY(n, t, struct tf_gpu_cfg, f, u, lo, hi)
@@ -373,6 +386,9 @@ static const char *const tf_lever_names[] = {
 static const char *const tf_preset_names[] = {
 	"vllm", "llamacpp", "sglang", "tgi",
 };
+static const char *const tf_clock_names[] = {
+	[TF_CLOCK_WALL] = "wall", [TF_CLOCK_SIGNAL] = "signal",
+};
 static const char *const tf_level_names[] = {
 	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
@@ -483,6 +499,21 @@ static int tf_set(struct tf_parse *p, const struct tf_key *k, const char *v)
 
 #define FAIL(...) tf_fail(p, p->lineno, p->sname, k->name, __VA_ARGS__)
 	switch (k->type) {
+	case K_TZ:
+		if (len >= k->size)
+			return FAIL("too long (%zu characters, at most %zu)",
+				    len, k->size - 1);
+		if (!tf_tz_valid(v))
+			return FAIL("unknown time zone '%s' (a tzdata name such as America/Los_Angeles, UTC, or a POSIX TZ rule)",
+				    v);
+		memcpy(dst, v, len + 1);
+		return 1;
+	case K_CLOCK:
+		i = tf_lookup(v, tf_clock_names, NNAMES(tf_clock_names));
+		if (i < 0)
+			return FAIL("unknown clock '%s' (wall or signal)", v);
+		*(enum tf_clock *)dst = (enum tf_clock)i;
+		return 1;
 	case K_STR:
 	case K_APATH:
 	case K_CGROUP:
@@ -1041,7 +1072,7 @@ static int tf_check_source(struct tf_parse *p, struct tf_source_cfg *s,
 	return 1;
 }
 
-static int tf_check_group(struct tf_parse *p, const struct tf_group_cfg *g,
+static int tf_check_group(struct tf_parse *p, struct tf_group_cfg *g,
 			  const struct tf_meta *m)
 {
 	char sname[TF_SECT_MAX];
@@ -1060,6 +1091,25 @@ static int tf_check_group(struct tf_parse *p, const struct tf_group_cfg *g,
 	if (g->metrics_url[0] && !g->preset[0] && !g->metric[0])
 		return tf_fail(p, GRP_LINE(m, "metrics_url"), sname, "preset",
 			       "missing (metrics_url needs a preset or a metric to read)");
+	if (GRP_LINE(m, "quota") && g->tier != TF_TIER_BATCH)
+		return tf_fail(p, GRP_LINE(m, "quota"), sname, "quota",
+			       "only batch groups have a quota");
+	if (g->curve_path[0]) {
+		char why[TF_CFG_PATH + 256];
+		FILE *f = fopen(g->curve_path, "re");
+
+		if (!f)
+			return tf_fail(p, GRP_LINE(m, "curve"), sname, "curve",
+				       "%s: %s", g->curve_path, strerror(errno));
+		if (tf_curve_read(f, g->curve_path, &g->curve, why, sizeof(why))) {
+			fclose(f);
+			return tf_fail(p, GRP_LINE(m, "curve"), sname, "curve", "%s", why);
+		}
+		fclose(f);
+	}
+	if (g->quota_tok > 0 && !g->curve.n)
+		return tf_fail(p, m->line, sname, "curve",
+			       "missing (a quota needs the worker's curve, power_w,tokens_per_s)");
 	return 1;
 }
 
@@ -1107,6 +1157,24 @@ static int tf_check(struct tf_parse *p)
 			       "%s is above the ceiling (%s)",
 			       tf_watts(a, sizeof(a), c->budget.floor_uw),
 			       tf_watts(b, sizeof(b), c->budget.ceiling_uw));
+	if (!BUD_LINE(bm, "host_max"))
+		c->host_max_uw = c->budget.ceiling_uw;
+	if (c->history[0]) {
+		char why[TF_CFG_PATH + 256];
+		struct tf_series se;
+		FILE *f = fopen(c->history, "re");
+		int r;
+
+		if (!f)
+			return tf_fail(p, BUD_LINE(bm, "history"), "budget", "history",
+				       "%s: %s", c->history, strerror(errno));
+		r = tf_series_read(f, c->history, &se, why, sizeof(why));
+		fclose(f);
+		if (r)
+			return tf_fail(p, BUD_LINE(bm, "history"), "budget", "history",
+				       "%s", why);
+		tf_series_free(&se);
+	}
 	for (i = 0; i < c->nsources; i++)
 		if (!tf_check_source(p, &c->sources[i], &p->src_meta[i]))
 			return 0;
@@ -1133,6 +1201,12 @@ void tf_config_defaults(struct tf_config *c)
 	c->budget.ceiling_uw = TF_POWER_MAX_UW;
 	c->budget.floor_uw = TF_POWER_MAX_UW;
 	c->budget.share_ppm = 1000000;
+	c->forecast_days = 7;
+	c->quota.margin = 0.01;
+	c->quota.fc_trust = 1;
+	c->host_max_uw = TF_POWER_MAX_UW;
+	strcpy(c->timezone, "UTC");
+	c->clock = TF_CLOCK_WALL;
 }
 
 int tf_config_load(const char *path, struct tf_config *c, char *err,
@@ -1259,6 +1333,11 @@ int tf_config_check(const char *path, FILE *out)
 		tf_watts(b, sizeof(b), c.budget.ceiling_uw),
 		tf_fixed(d, sizeof(d), c.budget.share_ppm, 10000), e,
 		tf_watts(f, sizeof(f), c.budget.hysteresis_uw));
+	fprintf(out, "quota: timezone %s, clock %s, host_max %s, forecast %u days%s%s, margin %g, fc_trust %g\n",
+		c.timezone, tf_name_of(tf_clock_names, NNAMES(tf_clock_names), c.clock),
+		tf_watts(a, sizeof(a), c.host_max_uw), c.forecast_days,
+		c.history[0] ? " seeded from " : "", c.history, c.quota.margin,
+		c.quota.fc_trust);
 	fprintf(out, "metrics: %s\n", c.listen[0] ? c.listen : "off");
 	for (i = 0; i < c.nsources; i++)
 		tf_print_source(out, &c.sources[i]);
@@ -1278,6 +1357,12 @@ int tf_config_check(const char *path, FILE *out)
 		if (g->metrics_url[0])
 			fprintf(out, ", tokens %s from %s",
 				g->metric[0] ? g->metric : g->preset, g->metrics_url);
+		if (g->quota_tok > 0)
+			fprintf(out, ", quota %g tokens/day", g->quota_tok);
+		if (g->curve.n)
+			fprintf(out, ", curve %s (%u points, %g tokens/s at %g W)",
+				g->curve_path, g->curve.n, g->curve.tps[g->curve.n - 1],
+				tf_curve_max_w(&g->curve));
 		fputc('\n', out);
 	}
 	for (i = 0; i < c.ngpu; i++) {

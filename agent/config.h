@@ -8,13 +8,14 @@
  *
  * Sections:
  *   [agent]            interval, max_procs, counters, gpus, dry_run,
- *                      cgroup_root, log_level
+ *                      cgroup_root, log_level, timezone, clock
  *   [budget]           floor, ceiling, share, ramp, hysteresis, cpu_watts,
- *                      cpu_idle_watts
+ *                      cpu_idle_watts, history, forecast_days, margin,
+ *                      fc_trust, host_max
  *   [metrics]          listen
  *   [source NAME]      type = mqtt | http | csv | module, ttl, ...
  *   [group NAME]       tier, cgroup, reserved, demand, pids, metrics_url,
- *                      preset, metric
+ *                      preset, metric, quota, curve
  *   [gpu N]            lever = power | clocks | none, min_clock, max_clock
  */
 #ifndef TF_CONFIG_H
@@ -107,6 +108,19 @@ struct tf_group_cfg {
 	char metrics_url[TF_CFG_STR * 4];
 	char preset[TF_CFG_NAME];	/* vllm | llamacpp | sglang | tgi */
 	char metric[TF_CFG_STR];	/* a counter name; overrides the preset */
+	/*
+	 * Added for the quota planner (tf_policy_batch_now): batch tokens due
+	 * per local day, and the worker's curve, read and checked at load.
+	 */
+	double quota_tok;		/* batch groups only; 0: no quota */
+	char curve_path[TF_CFG_PATH];	/* key "curve": "power_w,tokens_per_s" */
+	struct tf_curve curve;		/* parsed curve_path; n = 0: none given */
+};
+
+/* Where the quota's day takes its time from. */
+enum tf_clock {
+	TF_CLOCK_WALL = 0,	/* CLOCK_REALTIME */
+	TF_CLOCK_SIGNAL,	/* the latest signal's time stamp (a replayed trace) */
 };
 
 enum tf_gpu_lever {
@@ -146,6 +160,15 @@ struct tf_config {
 	size_t ngroups;
 	struct tf_gpu_cfg *gpu;
 	size_t ngpu;
+
+	/* Added for the quota planner. [budget]: */
+	char history[TF_CFG_PATH];	/* surplus series seeding the forecast; "": none */
+	unsigned int forecast_days;	/* past days forecast from, default 7 */
+	struct tf_quota_cfg quota;	/* margin (0.01), fc_trust (1), tf-eval's defaults */
+	uint64_t host_max_uw;		/* the most the host draws; default the ceiling */
+	/* [agent]: */
+	char timezone[TF_CFG_STR];	/* the quota's local day; default UTC */
+	enum tf_clock clock;		/* default wall */
 };
 
 /* Fills every default; the arrays empty. */

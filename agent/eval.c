@@ -49,6 +49,18 @@ static void tf_eval_base(const struct tf_eval_cfg *cfg, double surplus_w,
 	st->green_w = fmax(0, surplus_w - cfg->idle_w - st->inter_w);
 }
 
+/* tf_slot_fn for tf_policy_batch_now: a forecast hour as tf_eval_base sees it. */
+static void tf_eval_slot(const void *arg, double surplus_w, unsigned int lhour,
+			 struct tf_slot *out)
+{
+	struct tf_step f;
+
+	tf_eval_base(arg, surplus_w, lhour, &f);
+	out->green_w = f.green_w;
+	out->head_w = f.head_w;
+	out->surplus_w = f.surplus_w;
+}
+
 /* Batch tokens the steps from..n-1 can make at full power. */
 static double tf_eval_cap(const struct tf_eval_cfg *cfg, const struct tf_step *st,
 			  size_t from, size_t n)
@@ -65,9 +77,9 @@ int tf_eval_day(const struct tf_eval_cfg *cfg, enum tf_eval_policy pol,
 		const struct tf_forecast *fc, struct tf_eval_day *out)
 {
 	const struct tf_curve *c = &cfg->curve;
-	size_t sph, n, j, k;
+	size_t sph, n, j;
 	struct tf_step *st;
-	struct tf_slot *sl = NULL;
+	struct tf_slot now;
 	double *batch_w, done = 0;
 	int ret = -1;
 
@@ -80,9 +92,7 @@ int tf_eval_day(const struct tf_eval_cfg *cfg, enum tf_eval_policy pol,
 	n = sph * hours;
 	st = calloc(n, sizeof(*st));
 	batch_w = calloc(n, sizeof(*batch_w));
-	/* tokenfactory's view: now, the rest of this hour, the hours after */
-	sl = calloc(27, sizeof(*sl));
-	if (!st || !batch_w || !sl)
+	if (!st || !batch_w)
 		goto out;
 	for (j = 0; j < n; j++)
 		tf_eval_base(cfg, fmax(0, surplus_w[j / sph]),
@@ -113,21 +123,13 @@ int tf_eval_day(const struct tf_eval_cfg *cfg, enum tf_eval_policy pol,
 
 		switch (pol) {
 		case TF_EV_TOKENFACTORY:
-			sl[0] = (struct tf_slot){ cfg->step_s, s->green_w, s->head_w,
-						  s->surplus_w };
-			k = 1;
-			/* this hour's surplus holds for the rest of it (hourly signal) */
-			if (j % sph != sph - 1)
-				sl[k++] = (struct tf_slot){ (double)(sph - 1 - j % sph) * cfg->step_s,
-							   s->green_w, s->head_w, s->surplus_w };
-			for (h = h + 1; h < hours; h++) {
-				struct tf_step f;
-				unsigned int lh = tf_eval_local_hour((unsigned int)h, hours);
-
-				tf_eval_base(cfg, fc ? tf_fc_get(fc, lh) : 0, lh, &f);
-				sl[k++] = (struct tf_slot){ 3600, f.green_w, f.head_w, f.surplus_w };
-			}
-			p = tf_batch_power(c, &cfg->quota, due, sl, k);
+			now = (struct tf_slot){ cfg->step_s, s->green_w, s->head_w,
+						s->surplus_w };
+			/* the hour left from this step's start, the hours after it */
+			p = tf_policy_batch_now(c, &cfg->quota, due, &now,
+						(double)(sph - j % sph) * cfg->step_s,
+						tf_eval_local_hour((unsigned int)h + 1, hours),
+						hours - 1 - (unsigned int)h, fc, tf_eval_slot, cfg);
 			break;
 		case TF_EV_UNCAPPED:
 			p = due > 0 ? fmin(s->head_w, tf_curve_power(c, due / cfg->step_s)) : 0;
@@ -170,75 +172,20 @@ int tf_eval_day(const struct tf_eval_cfg *cfg, enum tf_eval_policy pol,
 out:
 	free(st);
 	free(batch_w);
-	free(sl);
 	return ret;
 }
 
+/* The readers moved to policy.c, which the daemon links too. */
 int tf_eval_read_pairs(FILE *f, const char *name, double *x, double *y,
 		       unsigned int max, char *err, size_t errsz)
 {
-	char line[256], *p, *end;
-	unsigned int n = 0;
-	long lineno = 0;
-	bool header = false;
-
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errsz, "%s:%ld: line too long", name, lineno);
-			return -1;
-		}
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
-			continue;
-		if (isalpha((unsigned char)*p) && !n && !header) {
-			header = true;
-			continue;
-		}
-		if (n == max) {
-			snprintf(err, errsz, "%s:%ld: more than %u points", name, lineno, max);
-			return -1;
-		}
-		errno = 0;
-		x[n] = strtod(p, &end);
-		if (end == p || errno || !isfinite(x[n]) || *end != ',')
-			goto bad;
-		p = end + 1;
-		y[n] = strtod(p, &end);
-		if (end == p || errno || !isfinite(y[n]))
-			goto bad;
-		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-			end++;
-		if (*end)
-			goto bad;
-		n++;
-		continue;
-bad:
-		snprintf(err, errsz, "%s:%ld: not \"number,number\"", name, lineno);
-		return -1;
-	}
-	if (!n) {
-		snprintf(err, errsz, "%s: no points", name);
-		return -1;
-	}
-	return (int)n;
+	return tf_read_pairs(f, name, x, y, max, err, errsz);
 }
 
 int tf_eval_read_curve(FILE *f, const char *name, struct tf_curve *c,
 		       char *err, size_t errsz)
 {
-	double p[TF_CURVE_MAX], t[TF_CURVE_MAX];
-	int n = tf_eval_read_pairs(f, name, p, t, TF_CURVE_MAX, err, errsz);
-
-	if (n < 0)
-		return -1;
-	if (tf_curve_init(c, p, t, (unsigned int)n)) {
-		snprintf(err, errsz, "%s: not a curve: watts and tokens/s >= 0, one point per power, "
-			 "no tokens at 0 W, some tokens somewhere", name);
-		return -1;
-	}
-	return 0;
+	return tf_curve_read(f, name, c, err, errsz);
 }
 
 int tf_eval_read_demand(FILE *f, const char *name, double demand_tps[24],

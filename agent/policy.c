@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,4 +352,110 @@ double tf_batch_power(const struct tf_curve *c, const struct tf_quota_cfg *q,
 	free(fc);
 	free(extra);
 	return fmin(p, head0);
+}
+
+double tf_policy_batch_now(const struct tf_curve *c,
+			   const struct tf_quota_cfg *q, double due_tok,
+			   const struct tf_slot *now, double hour_left_s,
+			   unsigned int next_lhour, unsigned int hours_left,
+			   const struct tf_forecast *fc, tf_slot_fn slot_fn,
+			   const void *arg)
+{
+	struct tf_slot sl[TF_PLAN_SLOTS_MAX];
+	double rest = hour_left_s - now->dur_s;
+	unsigned int i, lh;
+	int first;
+	size_t k = 0;
+
+	sl[k++] = *now;
+	/* the hour's signal holds for the rest of it */
+	if (rest > 0)
+		sl[k++] = (struct tf_slot){ rest, now->green_w, now->head_w,
+					    now->surplus_w };
+	if (hours_left > TF_FC_SLOTS + 1)
+		hours_left = TF_FC_SLOTS + 1;
+	if (next_lhour > TF_FC_SLOTS - 1)
+		next_lhour = TF_FC_SLOTS - 1;
+	/* counted back from 23: off by one hour from next_lhour on a DST day */
+	first = TF_FC_SLOTS - (int)hours_left;
+	for (i = 0; i < hours_left; i++) {
+		struct tf_slot s = { 0 };
+
+		lh = next_lhour;
+		if (i && first + (int)i > (int)next_lhour)
+			lh = (unsigned int)(first + (int)i);
+		slot_fn(arg, fc ? tf_fc_get(fc, lh) : 0, lh, &s);
+		s.dur_s = 3600;
+		sl[k++] = s;
+	}
+	return tf_batch_power(c, q, due_tok, sl, k);
+}
+
+/* ---- readers ---------------------------------------------------------------- */
+
+int tf_read_pairs(FILE *f, const char *name, double *x, double *y,
+		  unsigned int max, char *err, size_t errsz)
+{
+	char line[256], *p, *end;
+	unsigned int n = 0;
+	long lineno = 0;
+	bool header = false;
+
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errsz, "%s:%ld: line too long", name, lineno);
+			return -1;
+		}
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
+			continue;
+		if (isalpha((unsigned char)*p) && !n && !header) {
+			header = true;
+			continue;
+		}
+		if (n == max) {
+			snprintf(err, errsz, "%s:%ld: more than %u points", name, lineno, max);
+			return -1;
+		}
+		errno = 0;
+		x[n] = strtod(p, &end);
+		if (end == p || errno || !isfinite(x[n]) || *end != ',')
+			goto bad;
+		p = end + 1;
+		y[n] = strtod(p, &end);
+		if (end == p || errno || !isfinite(y[n]))
+			goto bad;
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
+		if (*end)
+			goto bad;
+		n++;
+		continue;
+bad:
+		snprintf(err, errsz, "%s:%ld: not \"number,number\"", name, lineno);
+		return -1;
+	}
+	if (!n) {
+		snprintf(err, errsz, "%s: no points", name);
+		return -1;
+	}
+	return (int)n;
+}
+
+int tf_curve_read(FILE *f, const char *name, struct tf_curve *c,
+		  char *err, size_t errsz)
+{
+	double p[TF_CURVE_MAX], t[TF_CURVE_MAX];
+	int n = tf_read_pairs(f, name, p, t, TF_CURVE_MAX, err, errsz);
+
+	if (n < 0)
+		return -1;
+	if (tf_curve_init(c, p, t, (unsigned int)n)) {
+		snprintf(err, errsz, "%s: not a curve: watts and tokens/s >= 0, one point per power, "
+			 "no tokens at 0 W, some tokens somewhere", name);
+		return -1;
+	}
+	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The budget and the tiered split: the policy math, in one place, shared by
- * the agent, the evaluation harness and the tests. Pure: no I/O, no clock.
+ * the agent, the evaluation harness and the tests. Pure: no clock, no I/O
+ * but the two readers at the end, which parse a stream they are given.
  */
 #ifndef TF_POLICY_H
 #define TF_POLICY_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct tf_budget_cfg {
 	uint64_t floor_uw;	/* always allowed, surplus or not */
@@ -179,5 +181,54 @@ struct tf_quota_cfg {
  */
 double tf_batch_power(const struct tf_curve *c, const struct tf_quota_cfg *q,
 		      double due_tok, const struct tf_slot *s, size_t n);
+
+/*
+ * The planner's view of an hour of the day: fills out's green_w, head_w
+ * and surplus_w for a host surplus of surplus_w (a forecast) in local hour
+ * lhour (0..23), from the caller's model of idle and interactive power
+ * (tf-eval's demand curve, the daemon's measured groups). dur_s is set by
+ * the caller.
+ */
+typedef void (*tf_slot_fn)(const void *arg, double surplus_w, unsigned int lhour,
+			   struct tf_slot *out);
+
+/* now, the rest of its hour, and at most 25 forecast hours */
+#define TF_PLAN_SLOTS_MAX (2 + TF_FC_SLOTS + 1)
+
+/*
+ * One control step's batch power against the daily quota: the decision
+ * the daemon and tf-eval share. The slots it plans over:
+ *  - now: this step as measured (its dur_s is the step's length);
+ *  - the rest of the current hour, hour_left_s - now->dur_s seconds
+ *    (hour_left_s counts from the step's start), at now's surplus: the
+ *    signal is hourly, so the hour's value holds;
+ *  - hours_left whole hours to local midnight, each from the forecast of
+ *    its local hour (fc NULL: no surplus), turned into a slot by slot_fn.
+ * The local hours run from next_lhour up to 23; a day whose DST switch is
+ * still ahead has one hour fewer or more than that: a short day skips the
+ * hour after next_lhour, a long one repeats next_lhour (the US switches:
+ * 02:00 missing, 01:00 twice; elsewhere the step before a fall switch may
+ * use its neighbour's forecast for one hour). due_tok: batch tokens still
+ * due by local midnight. Returns tf_batch_power over those slots.
+ */
+double tf_policy_batch_now(const struct tf_curve *c,
+			   const struct tf_quota_cfg *q, double due_tok,
+			   const struct tf_slot *now, double hour_left_s,
+			   unsigned int next_lhour, unsigned int hours_left,
+			   const struct tf_forecast *fc, tf_slot_fn slot_fn,
+			   const void *arg);
+
+/*
+ * Readers for the planner's inputs (they parse an open stream, nothing
+ * else). "x,y" number pairs, one a line; '#' comments, blank lines and one
+ * header line (a line starting with a letter) are skipped. Returns the
+ * number of pairs, or -1 with "name:line: why" in err (a malformed line,
+ * more than max pairs, none at all).
+ */
+int tf_read_pairs(FILE *f, const char *name, double *x, double *y,
+		  unsigned int max, char *err, size_t errsz);
+/* A worker curve file "power_w,tokens_per_s" (see tf_curve_init). */
+int tf_curve_read(FILE *f, const char *name, struct tf_curve *c,
+		  char *err, size_t errsz);
 
 #endif /* TF_POLICY_H */

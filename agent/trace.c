@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +188,92 @@ int tf_caiso_read(FILE *f, const char *name, long from, long to,
 	}
 	free(rows);
 	return 0;
+}
+
+void tf_series_free(struct tf_series *s)
+{
+	free(s->t);
+	free(s->w);
+	s->t = NULL;
+	s->w = NULL;
+	s->n = 0;
+}
+
+int tf_series_read(FILE *f, const char *name, struct tf_series *out,
+		   char *err, size_t errsz)
+{
+	char line[256], *p, *end;
+	size_t cap = 0;
+	long lineno = 0;
+	bool header = false;
+
+	memset(out, 0, sizeof(*out));
+	while (fgets(line, sizeof(line), f)) {
+		long long t;
+		double w;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errsz, "%s:%ld: line too long", name, lineno);
+			goto fail;
+		}
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
+			continue;
+		if (isalpha((unsigned char)*p) && !out->n && !header) {
+			header = true;
+			continue;
+		}
+		errno = 0;
+		t = strtoll(p, &end, 10);
+		if (end == p || errno || *end != ',')
+			goto bad;
+		p = end + 1;
+		w = strtod(p, &end);
+		if (end == p || errno || !isfinite(w))
+			goto bad;
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
+		if (*end)
+			goto bad;
+		if (out->n && t <= out->t[out->n - 1]) {
+			snprintf(err, errsz, "%s:%ld: time %lld not after the row before (%lld)",
+				 name, lineno, t, (long long)out->t[out->n - 1]);
+			goto fail;
+		}
+		if (out->n == cap) {
+			int64_t *nt;
+			double *nw;
+
+			cap = cap ? 2 * cap : 1024;
+			nt = realloc(out->t, cap * sizeof(*nt));
+			if (nt)
+				out->t = nt;
+			nw = nt ? realloc(out->w, cap * sizeof(*nw)) : NULL;
+			if (!nw) {
+				snprintf(err, errsz, "%s: out of memory", name);
+				goto fail;
+			}
+			out->w = nw;
+		}
+		out->t[out->n] = t;
+		out->w[out->n++] = w;
+		continue;
+bad:
+		snprintf(err, errsz, "%s:%ld: not \"UTC_SECONDS,SURPLUS_W\"", name, lineno);
+		goto fail;
+	}
+	if (ferror(f)) {
+		snprintf(err, errsz, "%s: read error", name);
+		goto fail;
+	}
+	if (!out->n) {
+		snprintf(err, errsz, "%s: no rows", name);
+		goto fail;
+	}
+	return 0;
+fail:
+	tf_series_free(out);
+	return -1;
 }

@@ -51,4 +51,21 @@ void tf_trace_free(struct tf_trace *t);
 /* One host's surplus in watts for a curtailed hour. */
 double tf_host_surplus_w(double mwh, const struct tf_site_scale *s);
 
+/* A host's surplus series as tf-caiso writes it: "UTC_SECONDS,SURPLUS_W". */
+struct tf_series {
+	int64_t *t;		/* UTC seconds, strictly rising */
+	double *w;		/* watts */
+	size_t n;
+};
+
+/*
+ * Reads a series: one "UTC_SECONDS,SURPLUS_W" a line (an integer, a finite
+ * number); '#' comments, blank lines and one header line starting with a
+ * letter are skipped. Returns 0, or -1 with "name:line: why" in err (a
+ * malformed line, time not rising, no rows).
+ */
+int tf_series_read(FILE *f, const char *name, struct tf_series *out,
+		   char *err, size_t errsz);
+void tf_series_free(struct tf_series *s);
+
 #endif /* TF_TRACE_H */

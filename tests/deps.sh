@@ -15,6 +15,8 @@ PKGS=(
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
+	# the quota's local day: tzdata zones (America/Los_Angeles, Europe/Berlin)
+	tzdata
 	# /metrics: promtool check metrics, and a real Prometheus scraping it
 	prometheus curl
 	# the demo (tests/demo): the report's plot; a real MQTT broker for the

@@ -75,6 +75,14 @@ static void test_defaults(void **state)
 	assert_int_equal(c.ngroups, 0);
 	assert_null(c.gpu);
 	assert_int_equal(c.ngpu, 0);
+	/* the quota planner's: tf-eval's defaults */
+	assert_string_equal(c.history, "");
+	assert_int_equal(c.forecast_days, 7);
+	assert_true(c.quota.margin == 0.01);
+	assert_true(c.quota.fc_trust == 1);
+	assert_int_equal(c.host_max_uw, c.budget.ceiling_uw);
+	assert_string_equal(c.timezone, "UTC");
+	assert_int_equal(c.clock, TF_CLOCK_WALL);
 	tf_config_free(&c);
 
 	/* an empty file is the defaults */
@@ -742,10 +750,145 @@ static void test_long_strings(void **state)
 	free(v);
 }
 
+/* Writes text to a temporary file named in path (64 bytes). */
+static void write_tmp(char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	strcpy(path, "/tmp/tf-config-data-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* The quota planner's keys: valid values, defaults, and each error. */
+static void test_quota_keys(void **state)
+{
+	static const char *const zones[] = {
+		"UTC", "GMT", "Europe/Berlin", ":America/New_York",
+		"PST8PDT,M3.2.0,M11.1.0", "<+0530>-5:30", "EST5",
+		"CET-1CEST,M3.5.0,M10.5.0/3",
+	};
+	const char *curve = TF_SRCDIR "/tests/eval/cpu-curve.csv";
+	char hist[64], bad_hist[64], bad_curve[64], flat_curve[64], head[512];
+	char *text = malloc(4 * TF_CFG_PATH);
+	const struct tf_group_cfg *g;
+	struct tf_config c;
+	size_t n = 4 * TF_CFG_PATH, i;
+
+	(void)state;
+	assert_non_null(text);
+	write_tmp(hist, "# utc_s,surplus_w\n1500000000,0.0\n1500003600,250.5\n");
+	write_tmp(bad_hist, "1500003600,1\n1500000000,2\n");
+	write_tmp(bad_curve, "power_w,tokens_per_s\n40,30\n80;50\n");
+	write_tmp(flat_curve, "0,0\n");
+
+	/* every key, valid */
+	snprintf(text, n,
+		 "[agent]\ntimezone = America/Los_Angeles\nclock = signal\n"
+		 "[budget]\nceiling = 800W\nhistory = %s\nforecast_days = 28\n"
+		 "margin = 0.05\nfc_trust = 0.5\nhost_max = 600W\n"
+		 "[group b]\ntier = batch\nquota = 2e6\ncurve = %s\n"
+		 "[group chat]\ntier = interactive\ncurve = %s\n",
+		 hist, curve, curve);
+	if (load_text(text, &c))
+		fail_msg("%s", tf_err);
+	assert_string_equal(c.timezone, "America/Los_Angeles");
+	assert_int_equal(c.clock, TF_CLOCK_SIGNAL);
+	assert_string_equal(c.history, hist);
+	assert_int_equal(c.forecast_days, 28);
+	assert_true(c.quota.margin == 0.05);
+	assert_true(c.quota.fc_trust == 0.5);
+	assert_int_equal(c.host_max_uw, 600 * W);
+	g = &c.groups[0];
+	assert_true(g->quota_tok == 2e6);
+	assert_string_equal(g->curve_path, curve);
+	/* the shipped curve: (0,0) added, 96 tokens/s at 280 W its top */
+	assert_true(g->curve.n >= 3);
+	assert_true(g->curve.p_w[0] == 0 && g->curve.tps[0] == 0);
+	assert_true(tf_curve_max_w(&g->curve) == 280);
+	assert_true(g->curve.tps[g->curve.n - 1] == 96);
+	/* a curve without a quota is allowed, on any tier */
+	assert_true(c.groups[1].quota_tok == 0);
+	assert_int_equal(c.groups[1].curve.n, g->curve.n);
+	tf_config_free(&c);
+
+	/* host_max follows the ceiling; other zones and the wall clock */
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		snprintf(text, n, "[agent]\ntimezone = %s\nclock = wall\n[budget]\nceiling = 900W\n",
+			 zones[i]);
+		if (load_text(text, &c))
+			fail_msg("%s: %s", zones[i], tf_err);
+		assert_string_equal(c.timezone, zones[i]);
+		assert_int_equal(c.clock, TF_CLOCK_WALL);
+		assert_int_equal(c.host_max_uw, 900 * W);
+		tf_config_free(&c);
+	}
+	/* a batch group without quota or curve: surplus only, as before */
+	assert_int_equal(load_text("[group b]\ntier = batch\nquota = 0\n", &c), 0);
+	assert_int_equal(c.groups[0].curve.n, 0);
+	tf_config_free(&c);
+
+	/* errors */
+	expect_error("[agent]\ntimezone = Mars/Olympus\n", 2,
+		     "[agent] timezone: unknown time zone 'Mars/Olympus'");
+	expect_error("[agent]\ntimezone = ../../../etc/passwd\n", 2,
+		     "[agent] timezone: unknown time zone");
+	expect_error("[agent]\ntimezone = PST\n", 2, "[agent] timezone: unknown time zone 'PST'");
+	expect_error("[agent]\ntimezone = PST8PDT,M3.2.0,x\n", 2,
+		     "[agent] timezone: unknown time zone");
+	expect_error("[agent]\ntimezone =\n", 2, "[agent] timezone: unknown time zone ''");
+	expect_error("[agent]\nclock = lunar\n", 2,
+		     "[agent] clock: unknown clock 'lunar' (wall or signal)");
+	expect_error("[budget]\nforecast_days = 0\n", 2,
+		     "[budget] forecast_days: '0' is out of range (1 to 28)");
+	expect_error("[budget]\nforecast_days = 29\n", 2,
+		     "[budget] forecast_days: '29' is out of range (1 to 28)");
+	expect_error("[budget]\nmargin = 1.5\n", 2, "[budget] margin: 1.5 is out of range (0 to 1)");
+	expect_error("[budget]\nmargin = -0.1\n", 2, "[budget] margin: -0.1 is out of range");
+	expect_error("[budget]\nmargin = lots\n", 2, "[budget] margin: bad number 'lots'");
+	expect_error("[budget]\nfc_trust = 2\n", 2, "[budget] fc_trust: 2 is out of range (0 to 1)");
+	expect_error("[budget]\nhost_max = 0W\n", 2, "[budget] host_max: '0W' is out of range");
+	expect_error("[budget]\nhost_max = big\n", 2, "[budget] host_max: bad power 'big'");
+	expect_error("[budget]\nhistory = relative.csv\n", 2,
+		     "[budget] history: 'relative.csv' is not an absolute path");
+	expect_error("[budget]\nfloor = 1W\n\nhistory = /nonexistent/h.csv\n", 4,
+		     "[budget] history: /nonexistent/h.csv: No such file or directory");
+	snprintf(text, n, "[budget]\nhistory = %s\n", bad_hist);
+	snprintf(head, sizeof(head), "[budget] history: %s:2: time 1500000000 not after the row before",
+		 bad_hist);
+	expect_error(text, 2, head);
+	expect_error("[group i]\ntier = interactive\nquota = 5\n", 3,
+		     "[group i] quota: only batch groups have a quota");
+	expect_error("[group b]\ntier = batch\nquota = -1\n", 3,
+		     "[group b] quota: -1 is out of range");
+	expect_error("[group b]\ntier = batch\nquota = many\n", 3,
+		     "[group b] quota: bad number 'many'");
+	expect_error("[group b]\ntier = batch\nquota = 1000\n", 1,
+		     "[group b] curve: missing (a quota needs the worker's curve");
+	expect_error("[group b]\ntier = batch\ncurve = /nonexistent/c.csv\n", 3,
+		     "[group b] curve: /nonexistent/c.csv: No such file or directory");
+	snprintf(text, n, "[group b]\ntier = batch\n\ncurve = %s\nquota = 10\n", bad_curve);
+	snprintf(head, sizeof(head), "[group b] curve: %s:3: not \"number,number\"", bad_curve);
+	expect_error(text, 4, head);
+	snprintf(text, n, "[group b]\ntier = batch\ncurve = %s\n", flat_curve);
+	snprintf(head, sizeof(head), "[group b] curve: %s: not a curve", flat_curve);
+	expect_error(text, 3, head);
+
+	unlink(hist);
+	unlink(bad_hist);
+	unlink(bad_curve);
+	unlink(flat_curve);
+	free(text);
+}
+
 static void test_check(void **state)
 {
 	const char *path = TF_SRCDIR "/packaging/tokenfactoryd.conf";
-	char *buf = NULL, tmp[64];
+	const char *curve = TF_SRCDIR "/tests/eval/cpu-curve.csv";
+	char *buf = NULL, tmp[64], want[512];
 	size_t len = 0;
 	FILE *out;
 	int fd;
@@ -762,6 +905,25 @@ static void test_check(void **state)
 	assert_non_null(strstr(buf, "group chat: interactive, cgroup tokenfactory.slice/chat, reserved 250W"));
 	assert_non_null(strstr(buf, "group batch: batch"));
 	assert_non_null(strstr(buf, "gpu 0: lever clocks 900..1980 MHz\n"));
+	assert_non_null(strstr(buf, "quota: timezone UTC, clock wall, host_max 1.2kW, forecast 7 days, margin 0.01, fc_trust 1\n"));
+	free(buf);
+
+	/* a group's quota and curve */
+	strcpy(tmp, "/tmp/tf-config-test-XXXXXX");
+	fd = mkstemp(tmp);
+	assert_true(fd >= 0);
+	dprintf(fd, "[group b]\ntier = batch\nquota = 2e6\ncurve = %s\n", curve);
+	close(fd);
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	assert_int_equal(tf_config_check(tmp, out), 0);
+	fclose(out);
+	unlink(tmp);
+	snprintf(want, sizeof(want), "group b: batch, quota 2e+06 tokens/day, curve %s (", curve);
+	if (!strstr(buf, want))
+		fail_msg("%s\nwant %s", buf, want);
+	assert_non_null(strstr(buf, " tokens/s at 280 W)\n"));
 	free(buf);
 
 	strcpy(tmp, "/tmp/tf-config-test-XXXXXX");
@@ -792,6 +954,7 @@ int main(void)
 		cmocka_unit_test(test_first_error),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_long_strings),
+		cmocka_unit_test(test_quota_keys),
 		cmocka_unit_test(test_check),
 	};
 

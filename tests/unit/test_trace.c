@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The CAISO converter: hour-ending local time, sparse hours, several rows an hour. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tf_test.h"
@@ -151,6 +153,86 @@ static void test_dst_days_and_order(void **state)
 	tf_trace_free(&t);
 }
 
+static int series_str(const char *text, struct tf_series *s, char *err, size_t errsz)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	assert_non_null(f);
+	ret = tf_series_read(f, "h.csv", s, err, errsz);
+	fclose(f);
+	return ret;
+}
+
+/* tf-caiso's output read back: the daemon's forecast history. */
+static void test_series(void **state)
+{
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{ "", "h.csv: no rows" },
+		{ "# only a comment\n\n", "h.csv: no rows" },
+		{ "1500000000,1\n1500003600;2\n", "h.csv:2: not \"UTC_SECONDS,SURPLUS_W\"" },
+		{ "1500000000.5,1\n", "h.csv:1: not" },
+		{ "1500000000,\n", "h.csv:1: not" },
+		{ "1500000000,nan\n", "h.csv:1: not" },
+		{ "1500000000,inf\n", "h.csv:1: not" },
+		{ "1500000000,1,2\n", "h.csv:1: not" },
+		{ "1500000000,1 x\n", "h.csv:1: not" },
+		{ ",5\n", "h.csv:1: not" },
+		{ "99999999999999999999,5\n", "h.csv:1: not" },
+		{ "1,1\nutc_s,surplus_w\n", "h.csv:2: not" },	/* a header after data */
+		{ "a,b\nc,d\n", "h.csv:2: not" },		/* one header only */
+		{ "1500003600,1\n1500000000,2\n",
+		  "h.csv:2: time 1500000000 not after the row before (1500003600)" },
+		{ "5,1\n5,2\n", "h.csv:2: time 5 not after the row before (5)" },
+	};
+	struct tf_series s;
+	char err[200], *big;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(series_str("# utc_s,surplus_w  (tf-caiso)\n"
+				    "1520668800,0.0\n\n  1520672400,250.5\r\n"
+				    "1520676000,-3\n", &s, err, sizeof(err)), 0);
+	assert_int_equal(s.n, 3);
+	assert_true(s.t[0] == 1520668800 && s.w[0] == 0);
+	assert_true(s.t[1] == 1520672400 && s.w[1] == 250.5);
+	assert_true(s.t[2] == 1520676000 && s.w[2] == -3);
+	tf_series_free(&s);
+	tf_series_free(&s);	/* twice is harmless */
+	assert_int_equal(series_str("utc_s,surplus_w\n-3600,1e3\n", &s, err, sizeof(err)), 0);
+	assert_int_equal(s.n, 1);
+	assert_true(s.t[0] == -3600 && s.w[0] == 1000);
+	tf_series_free(&s);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&s, 0x5a, sizeof(s));
+		if (series_str(bad[i].text, &s, err, sizeof(err)) != -1)
+			fail_msg("'%s' read", bad[i].text);
+		if (strstr(err, bad[i].err) != err)
+			fail_msg("'%s': got \"%s\", want \"%s...\"", bad[i].text, err, bad[i].err);
+		assert_null(s.t);
+		assert_int_equal(s.n, 0);
+	}
+
+	/* a line too long, and a series long enough to grow the arrays */
+	big = malloc(100000);
+	assert_non_null(big);
+	memset(big, '1', 300);
+	strcpy(big + 300, ",1\n");
+	assert_int_equal(series_str(big, &s, err, sizeof(err)), -1);
+	assert_string_equal(err, "h.csv:1: line too long");
+	big[0] = '\0';
+	for (i = 0; i < 3000; i++)
+		sprintf(big + strlen(big), "%zu,%zu.5\n", 1000 + 3600 * i, i);
+	assert_int_equal(series_str(big, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.n, 3000);
+	assert_true(s.t[2999] == 1000 + 3600 * 2999 && s.w[2999] == 2999.5);
+	tf_series_free(&s);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_day_range),
 		cmocka_unit_test(test_errors_name_line_and_field),
 		cmocka_unit_test(test_dst_days_and_order),
+		cmocka_unit_test(test_series),
 	};
 
 	return TF_RUN_TESTS("trace", tests);
