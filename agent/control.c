@@ -26,6 +26,7 @@
 #include "agent.h"
 #include "control.h"
 #include "lever.h"
+#include "localday.h"
 #include "log.h"
 #include "metrics.h"
 #include "nvml.h"
@@ -33,6 +34,7 @@
 #include "source.h"
 #include "tf_nl.h"
 #include "tokens.h"
+#include "trace.h"
 
 #define TF_CTL_CPU_PERIOD_US 100000	/* cpu.max period: the kernel's default */
 
@@ -43,6 +45,10 @@ struct tf_ctl_group {
 	uint64_t power_uw;		/* measured over the last tick */
 	uint64_t tick_uj;		/* energy of the last tick */
 	struct tf_mx_group tokmx;	/* its token figures, as last booked */
+	/* a batch group with a daily quota (tf_policy_batch_now) */
+	bool quota;
+	uint64_t day_tokens0;		/* its tokens when the local day began */
+	double plan_w;			/* the planner's batch power, last step */
 	struct tf_alloc alloc;
 	struct tf_act_group_plan plan;
 };
@@ -66,6 +72,7 @@ struct tf_ctl {
 	uint64_t cpu_uj;
 	uint64_t budget_uw;		/* the last step's */
 	uint64_t last_tick_ns;
+	uint64_t last_step_ns;		/* the last tick's step */
 	uint32_t green_ppm;		/* the accounting tick's */
 	struct tf_agent_stats agent;
 
@@ -80,6 +87,13 @@ struct tf_ctl {
 	pthread_cond_t tok_cond;
 	uint64_t *tok_uj;
 	struct tf_ledger_row *tok_rows;
+
+	/* the quota's local day and the surplus forecast (policy.h) */
+	struct tf_forecast fc;
+	int64_t day;
+	bool any_quota;
+	struct tf_series hist;		/* the history file, until fed */
+	bool hist_pending;
 
 	struct tf_sources *src;		/* NULL: the module's signal alone */
 	bool mirror;			/* copy the sources' signal into the module */
@@ -216,9 +230,14 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
 	if (!ctl->groups || !ctl->dem || !ctl->alloc || !ctl->plans)
 		return -ENOMEM;
 	ctl->ngroups = c->ngroups;
+	ctl->any_quota = false;
 	for (i = 0; i < c->ngroups; i++) {
 		ctl->groups[i].cfg = &c->groups[i];
 		ctl->groups[i].tokmx.j_per_token = NAN;
+		ctl->groups[i].quota = c->groups[i].tier == TF_TIER_BATCH &&
+				       c->groups[i].quota_tok > 0 &&
+				       c->groups[i].curve.n >= 2;
+		ctl->any_quota |= ctl->groups[i].quota;
 	}
 	ctl->cfg = c;
 	err = tf_act_open(&ctl->act, c, ctl->nl, ctl->nvml,
@@ -291,6 +310,37 @@ static int tf_ctl_metrics(struct tf_ctl *ctl, const struct tf_config *c)
 	return 0;
 }
 
+/*
+ * The forecast the quota planner sees: the history file's days before the
+ * first moment the agent knows the time of (the same rule as tf-eval: never
+ * the day's own future), then the live signal, hour by hour. With the
+ * signal's clock that moment is the first time-stamped value, so the file
+ * is read now and fed at the first step. In the signal's units; the host's
+ * share is taken when slots are made.
+ */
+static void tf_ctl_forecast(struct tf_ctl *ctl, const struct tf_config *c)
+{
+	char err[256];
+	FILE *f;
+
+	tf_fc_init(&ctl->fc, c->forecast_days, TF_FC_MEDIAN);
+	ctl->day = INT64_MIN;
+	tf_series_free(&ctl->hist);
+	ctl->hist_pending = false;
+	if (!c->history[0])
+		return;
+	f = fopen(c->history, "re");
+	if (!f) {
+		tf_log(TF_LOG_WARNING, "forecast: %s: %s", c->history, strerror(errno));
+		return;
+	}
+	if (tf_series_read(f, c->history, &ctl->hist, err, sizeof(err)))
+		tf_log(TF_LOG_WARNING, "forecast: %s", err);
+	else
+		ctl->hist_pending = true;
+	fclose(f);
+}
+
 int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd)
 {
 	struct tf_ctl *ctl = calloc(1, sizeof(*ctl));
@@ -309,6 +359,7 @@ int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd)
 		ctl->nvml = NULL;
 	pthread_mutex_init(&ctl->tok_lock, NULL);
 	pthread_cond_init(&ctl->tok_cond, NULL);
+	tf_ctl_forecast(ctl, c);
 	ctl->snap = calloc(1, sizeof(*ctl->snap));
 	if (!ctl->snap) {
 		err = -ENOMEM;
@@ -606,6 +657,97 @@ static void tf_ctl_snapshot(struct tf_ctl *ctl)
 	tf_metrics_update(ctl->mx, s);
 }
 
+/* The planner's model of an hour: idle and the interactive tiers' power. */
+struct tf_ctl_slot_arg {
+	double share;		/* of the signal this host may use */
+	double base_w;		/* idle + interactive */
+	double head_w;		/* host_max - base, at most the curve's top */
+};
+
+static void tf_ctl_slot(const void *arg, double surplus_w, unsigned int lhour,
+			struct tf_slot *out)
+{
+	const struct tf_ctl_slot_arg *a = arg;
+	double host = surplus_w * a->share;
+
+	(void)lhour;
+	out->green_w = fmax(0, host - a->base_w);
+	out->head_w = a->head_w;
+	out->surplus_w = host;
+}
+
+/*
+ * Batch groups with a daily quota: the batch power the planner wants now
+ * (all the surplus batch can use, plus the grid power that meets the quota
+ * where the forecast has least surplus). Returns the budget, raised if
+ * the plan needs grid power beyond it: the quota outranks the floor.
+ */
+static uint64_t tf_ctl_quota(struct tf_ctl *ctl, uint64_t budget,
+			     uint64_t surplus_uw, bool fresh, uint64_t dt_ns)
+{
+	const struct tf_config *c = ctl->cfg;
+	struct tf_ctl_slot_arg arg;
+	struct tf_localtime lt;
+	struct timespec ts;
+	double t, inter = 0, planned = 0, need;
+	size_t i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (c->clock == TF_CLOCK_SIGNAL) {
+		if (!ctl->sig.timestamp_ns)
+			return budget;	/* no time yet: nothing planned */
+		t = ctl->sig.timestamp_ns / 1e9;
+	}
+	if (ctl->hist_pending) {
+		size_t n = tf_fc_seed(&ctl->fc, &ctl->day, ctl->hist.t, ctl->hist.w,
+				      ctl->hist.n, t);
+
+		tf_log(TF_LOG_INFO, "forecast: %zu samples of %s before now, %u past days",
+		       n, c->history, ctl->fc.have);
+		tf_series_free(&ctl->hist);
+		ctl->hist_pending = false;
+	}
+	if (tf_local_at(t, &lt))
+		return budget;
+	if (tf_fc_roll(&ctl->fc, &ctl->day, &lt)) {
+		for (i = 0; i < ctl->ngroups; i++)
+			ctl->groups[i].day_tokens0 = ctl->groups[i].tokmx.tokens;
+		tf_log(TF_LOG_INFO, "quota: a new local day");
+	}
+	if (fresh)
+		tf_fc_observe(&ctl->fc, lt.hour, surplus_uw / 1e6);
+
+	for (i = 0; i < ctl->ngroups; i++)
+		if (ctl->groups[i].cfg->tier == TF_TIER_INTERACTIVE)
+			inter += fmax(ctl->groups[i].power_uw,
+				      ctl->groups[i].cfg->reserved_uw) / 1e6;
+	arg.share = c->budget.share_ppm / 1e6;
+	arg.base_w = c->cpu_idle_uw / 1e6 + inter;
+	for (i = 0; i < ctl->ngroups; i++) {
+		struct tf_ctl_group *g = &ctl->groups[i];
+		struct tf_slot now;
+		double due;
+
+		if (!g->quota)
+			continue;
+		arg.head_w = fmax(0, fmin(c->host_max_uw / 1e6 - arg.base_w,
+					  tf_curve_max_w(&g->cfg->curve)));
+		tf_ctl_slot(&arg, fresh ? surplus_uw / 1e6 : 0, lt.hour, &now);
+		now.dur_s = dt_ns ? dt_ns / 1e9 : c->interval_ms / 1e3;
+		due = g->cfg->quota_tok - (double)(g->tokmx.tokens - g->day_tokens0);
+		g->plan_w = tf_policy_batch_now(&g->cfg->curve, &c->quota, due, &now,
+						lt.hour_left_s, lt.next_hour,
+						lt.hours_left, &ctl->fc, tf_ctl_slot,
+						&arg);
+		planned += g->plan_w;
+	}
+	need = c->cpu_idle_uw / 1e6 + inter + planned;
+	if (need * 1e6 > budget)
+		budget = (uint64_t)fmin(need * 1e6, c->budget.ceiling_uw);
+	return budget;
+}
+
 void tf_ctl_agent(struct tf_ctl *ctl, const struct tf_agent_stats *st)
 {
 	ctl->agent = *st;
@@ -634,6 +776,11 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 	ctl->fresh = fresh;
 	ctl->surplus_uw = surplus;
 	budget = tf_budget_step(&ctl->budget, &c->budget, surplus, !fresh, now);
+	if (ctl->any_quota)
+		budget = tf_ctl_quota(ctl, budget, surplus, fresh,
+				      tick && ctl->last_step_ns ? now - ctl->last_step_ns : 0);
+	if (tick)
+		ctl->last_step_ns = now;
 	if (budget != ctl->budget_uw)
 		tf_log(TF_LOG_INFO, "budget %" PRIu64 " mW (surplus %" PRIu64 " mW%s)",
 		       budget / 1000, surplus / 1000, fresh ? "" : ", stale");
@@ -650,6 +797,13 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 	}
 	tf_policy_split(budget, c->budget.floor_uw, ctl->dem, ctl->ngroups,
 			ctl->alloc);
+	/* a quota group runs at its plan, whatever the surplus split gave */
+	for (i = 0; i < ctl->ngroups; i++) {
+		if (!ctl->groups[i].quota)
+			continue;
+		ctl->alloc[i].uw = (uint64_t)(ctl->groups[i].plan_w * 1e6);
+		ctl->alloc[i].frozen = !ctl->alloc[i].uw;
+	}
 	for (i = 0; i < ctl->ngroups; i++) {
 		struct tf_ctl_group *g = &ctl->groups[i];
 		struct tf_act_group_plan *p = &ctl->plans[i];
@@ -713,6 +867,7 @@ void tf_ctl_close(struct tf_ctl *ctl)
 		return;
 	tf_ctl_unbuild(ctl);	/* restores the actuators */
 	tf_metrics_close(ctl->mx);
+	tf_series_free(&ctl->hist);
 	free(ctl->snap);
 	free(ctl->doms);
 	pthread_mutex_destroy(&ctl->tok_lock);
