@@ -49,10 +49,11 @@ BPF_SKELS := $(B)/bpf/sensor.skel.h
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_units $(B)/tests/unit/test_attrib \
 	$(B)/tests/unit/test_account $(B)/tests/unit/test_nvml \
-	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace
+	$(B)/tests/unit/test_policy $(B)/tests/unit/test_trace \
+	$(B)/tests/unit/test_privs
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
-	$(B)/tests/vm/tf-sensor-check
+	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-nlfuzz
 BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
@@ -152,6 +153,9 @@ $(B)/tests/unit/test_policy: $(B)/tests/unit/test_policy.o $(B)/agent/policy.o
 $(B)/tests/unit/test_trace: $(B)/tests/unit/test_trace.o $(B)/agent/trace.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
+$(B)/tests/unit/test_privs: $(B)/tests/unit/test_privs.o $(B)/agent/privs.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lcap $(CMOCKA_LIBS)
+
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -lm $(CMOCKA_LIBS)
@@ -177,6 +181,9 @@ $(B)/tests/gpu/tf-nvml-check: $(B)/tests/gpu/nvml-check.o $(B)/agent/nvml.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl
 
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
+
+$(B)/tests/vm/tf-nlfuzz: $(B)/tests/vm/fuzz.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
 $(B)/tests/vm/tf-spin: $(B)/tests/vm/spin.o

@@ -12,6 +12,8 @@ PKGS=(
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
+	# the agent drops its capabilities after start-up (agent/privs.c)
+	libcap-dev
 	# bench-sensor: a context-switch load, and bpftrace to compare with
 	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its
