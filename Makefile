@@ -63,7 +63,7 @@ TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE
 	$(GPU_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
-	style sparse clean help demo bench-netlink bench-sensor
+	style sparse clean help demo bench-netlink bench-sensor fuzz-netlink check-debug
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -75,6 +75,8 @@ help:
 	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
 	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
+	@echo 'make fuzz-netlink [N=100000] [DEBUG_KERNEL=1]   the VM netlink fuzzer, long'
+	@echo 'make check-debug [T=name]   the VM suite on a KASAN/UBSAN/lockdep/kmemleak kernel'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
 	@echo 'make sparse     the module built with sparse (C=1)'
 	@echo 'KDIR=...        kernel build dir (now: $(KDIR))'
@@ -238,6 +240,22 @@ bench-sensor: $(BENCH_TOOLS)
 demo: module userspace $(VM_TOOLS)
 	@echo '  DEMO     tokenfactory.ko in a VM and tfctl status (the CAISO day is not built yet)'
 	$(Q)T=status tests/run.sh vm
+
+# The netlink fuzzer's VM test (tests/vm/tests/92-fuzz.sh) with N requests
+# instead of 10,000; DEBUG_KERNEL=1 runs it on the debug kernel.
+N ?=
+export TF_VM_APPEND = $(if $(N),tf.fuzz_n=$(N))
+fuzz-netlink:
+	$(Q)$(MAKE) $(if $(filter 1,$(DEBUG_KERNEL)),check-debug,check-vm) T=fuzz \
+		N=$(or $(N),100000) TF_VM_TIMEOUT=$${TF_VM_TIMEOUT:-3600}
+
+# The VM suite on a debug kernel built from Debian's linux-source-6.1 with
+# tests/vm/debug.config (KASAN, UBSAN, lockdep, kmemleak, ...): built once
+# per config, cached outside the repository (tests/vm/debug-kernel.sh); the
+# module is rebuilt against it, the guest ends with a kmemleak scan.
+check-debug:
+	$(Q)kdir=$$(tests/vm/debug-kernel.sh) && \
+		$(MAKE) check-vm KDIR=$$kdir TF_VM_TIMEOUT=$${TF_VM_TIMEOUT:-7200}
 
 # ---- kernel style and static analysis ------------------------------------------
 CHECKPATCH_DIR := /var/cache/tokenfactory/checkpatch

@@ -158,6 +158,7 @@ struct fz {
 	uint64_t rng;
 	int timeout_ms;
 	bool unpriv, verbose;
+	bool hdr_clean;		/* the request's headers are well formed */
 	/* the request being built */
 	uint8_t msg[FZ_BUF];
 	size_t msg_len;
@@ -552,6 +553,12 @@ static void group_name(struct fz *z, char *buf, size_t len)
 		snprintf(buf, len, "fz%u", below(z, 8));
 }
 
+/* Strict validation wants NLA_F_NESTED on nests: sometimes left out. */
+static uint16_t nested(struct fz *z, bool sane)
+{
+	return sane || chance(z, 90) ? NLA_F_NESTED : 0;
+}
+
 /* TF_A_ENERGY nests (domain id, µJ) into a TF_A_*_ENERGY payload. */
 static int energies(struct fz *z, uint8_t *out, size_t max, bool sane)
 {
@@ -566,7 +573,7 @@ static int energies(struct fz *z, uint8_t *out, size_t max, bool sane)
 		int m = 0;
 		size_t len;
 
-		if (!sane && chance(z, 15))
+		if (chance(z, sane ? 3 : 15))
 			uj = ~0ULL - below(z, 3);	/* sums that overflow */
 		if (sane || chance(z, 85))
 			add_raw(z, in, &m, TF_A_ENERGY_DOMAIN_ID, &id, 4);
@@ -575,8 +582,8 @@ static int energies(struct fz *z, uint8_t *out, size_t max, bool sane)
 		if (!sane && chance(z, 10))
 			add_raw(z, in, &m, below(z, 6), &uj, below(z, 9));
 		len = serialise(in, m, tmp, sizeof(tmp));
-		add_raw(z, v, &n, (!sane && chance(z, 10)) ? below(z, 4) : TF_A_ENERGY,
-			tmp, len);
+		add_raw(z, v, &n, (!sane && chance(z, 10)) ? below(z, 4) :
+			TF_A_ENERGY | nested(z, sane), tmp, len);
 	}
 	off = serialise(v, n, out, max);
 	return off;
@@ -604,7 +611,8 @@ static size_t ledger_entries(struct fz *z, uint8_t *out, size_t max, bool sane,
 			add_raw(z, e, &m, TF_A_LEDGER_PID, &pid, 4);
 		len = energies(z, en, sizeof(en), sane);
 		if (sane || chance(z, 80))
-			add_raw(z, e, &m, TF_A_LEDGER_ENERGY, en, len);
+			add_raw(z, e, &m, TF_A_LEDGER_ENERGY | nested(z, sane),
+				en, len);
 		if (sane || chance(z, 50))
 			add_raw(z, e, &m, TF_A_LEDGER_TOKENS, &tok, 8);
 		if (chance(z, 30))
@@ -616,8 +624,8 @@ static size_t ledger_entries(struct fz *z, uint8_t *out, size_t max, bool sane,
 				en, len);
 		}
 		len = serialise(e, m, tmp, sizeof(tmp));
-		add_raw(z, v, &n, (!sane && chance(z, 10)) ? below(z, 3) : TF_A_LEDGER_ENTRY,
-			tmp, len);
+		add_raw(z, v, &n, (!sane && chance(z, 10)) ? below(z, 3) :
+			TF_A_LEDGER_ENTRY | nested(z, sane), tmp, len);
 	}
 	return serialise(v, n, out, max);
 }
@@ -682,7 +690,7 @@ static void add_valid(struct fz *z, struct attr *v, int *n, int type,
 	case TF_A_LEDGER_ENTRIES:
 		len = ledger_entries(z, buf, sizeof(buf), sane,
 				     below(z, sane ? 8 : 20));
-		add_raw(z, v, n, type | (chance(z, 50) ? NLA_F_NESTED : 0), buf, len);
+		add_raw(z, v, n, type | nested(z, sane), buf, len);
 		return;
 	default:
 		switch (attr_kind[type]) {
@@ -815,7 +823,8 @@ static uint8_t build(struct fz *z, bool *dump)
 		uint8_t buf[4096];
 
 		len = ledger_entries(z, buf, sizeof(buf), false, 1 + below(z, 30));
-		add_raw(z, v, &n, chance(z, 70) ? TF_A_LEDGER_ENTRIES : below(z, TF_A_MAX + 1),
+		add_raw(z, v, &n, (chance(z, 70) ? TF_A_LEDGER_ENTRIES :
+				   below(z, TF_A_MAX + 1)) | nested(z, false),
 			buf, len);
 		len = 0;
 	}
@@ -841,12 +850,18 @@ static uint8_t build(struct fz *z, bool *dump)
 	if (chance(z, 3))
 		h->nlmsg_flags |= (NLM_F_ECHO | NLM_F_ATOMIC | NLM_F_EXCL |
 				   NLM_F_REPLACE | NLM_F_APPEND) & rnd(z);
+	/* NLM_F_REPLACE|NLM_F_EXCL is NLM_F_ROOT|NLM_F_MATCH: a dump */
+	*dump = (h->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	h->nlmsg_seq = ++z->seq;
 	h->nlmsg_pid = 0;
 	g->cmd = cmd;
 	g->version = chance(z, 3) ? rnd(z) : TF_GENL_VERSION;
 	g->reserved = chance(z, 3) ? rnd(z) : 0;
 	z->msg_len = h->nlmsg_len;
+	/* what the core checks before the permission: header length, reserved */
+	z->hdr_clean = !g->reserved && h->nlmsg_len >= NLMSG_LENGTH(GENL_HDRLEN) &&
+		       (h->nlmsg_flags & ~NLM_F_DUMP) == (NLM_F_REQUEST | NLM_F_ACK) &&
+		       (!(h->nlmsg_flags & NLM_F_DUMP) || *dump);
 	return cmd;
 }
 
@@ -946,15 +961,14 @@ static int setup(struct fz *z, unsigned int groups, unsigned int accounts)
 			add_raw(z, in, &a, TF_A_ENERGY_DOMAIN_ID, &id, 4);
 			add_raw(z, in, &a, TF_A_ENERGY_UJ, &uj, 8);
 			l = serialise(in, a, t1, sizeof(t1));
-			add_raw(z, en, &b, TF_A_ENERGY, t1, l);
+			add_raw(z, en, &b, TF_A_ENERGY | NLA_F_NESTED, t1, l);
 			l = serialise(en, b, t2, sizeof(t2));
 			add_raw(z, one, &c, TF_A_LEDGER_PID, &pid, 4);
-			add_raw(z, one, &c, TF_A_LEDGER_ENERGY, t2, l);
-			(void)c;
-			l = serialise(one, 2, t3, sizeof(t3));
-			add_raw(z, e, &n, TF_A_LEDGER_ENTRY, t3, l);
+			add_raw(z, one, &c, TF_A_LEDGER_ENERGY | NLA_F_NESTED, t2, l);
+			l = serialise(one, c, t3, sizeof(t3));
+			add_raw(z, e, &n, TF_A_LEDGER_ENTRY | NLA_F_NESTED, t3, l);
 		}
-		add_raw(z, top, &m, TF_A_LEDGER_ENTRIES,
+		add_raw(z, top, &m, TF_A_LEDGER_ENTRIES | NLA_F_NESTED,
 			buf, serialise(e, n, buf, sizeof(buf)));
 		err = plain(z, TF_CMD_LEDGER_PUSH, top, m);
 		if (err) {
@@ -1160,7 +1174,7 @@ static void summary(struct fz *z, uint64_t seed, double secs)
 	printf("\ntf-nlfuzz: per command (ok/error):");
 	for (i = 0; i < 256; i++)
 		if (z->per_cmd[i][0] || z->per_cmd[i][1])
-			printf(" %s=%lu/%lu", i <= TF_CMD_MAX ? tf_cmd_name(i) : "other",
+			printf(" %s=%lu/%lu", i <= TF_CMD_MAX ? tf_cmd_name(i) : "unknown",
 			       z->per_cmd[i][0], z->per_cmd[i][1]);
 	printf("\n");
 }
@@ -1238,13 +1252,20 @@ int main(int argc, char **argv)
 			continue;
 		}
 		z->errs[-err < FZ_ERRNOS ? -err : 0]++;
-		z->per_cmd[cmd][err != 0]++;
-		/* the core looks the operation up, then checks the permission */
+		z->per_cmd[cmd <= TF_CMD_MAX ? cmd : 255][err != 0]++;
+		/*
+		 * The core checks the headers, looks the operation up, then
+		 * checks the permission: a well-formed admin request from an
+		 * unprivileged sender must meet EPERM, and none may succeed.
+		 */
 		if (z->unpriv && cmd <= TF_CMD_MAX && cmds[cmd].admin && !dump &&
-		    err != -EPERM && z->msg_len >= NLMSG_LENGTH(GENL_HDRLEN))
+		    (!err || (z->hdr_clean && err != -EPERM)))
+		{
 			fail(z, "seq %u: admin command %s answered %d, not EPERM, "
 			     "to an unprivileged sender", z->seq,
 			     tf_cmd_name(cmd), err);
+			hexdump(z->msg, z->msg_len);
+		}
 		if (!z->unpriv && cmd == TF_CMD_DOMAIN_SET && !err)
 			uncap(z);
 		/* the family may have been replaced under us */
