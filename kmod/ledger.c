@@ -6,6 +6,7 @@
  * periodic reap, or by its group's) leaves a final bill: multicast, and kept
  * in a ring of the last TF_BILLS_MAX (older ones are counted, not kept).
  */
+#include <linux/bits.h>
 #include <linux/hashtable.h>
 #include <linux/math64.h>
 #include <linux/moduleparam.h>
@@ -36,8 +37,8 @@ MODULE_PARM_DESC(ledger_max, "Most per-process accounts (default 4096)");
  * nest has a 16-bit length, so a push holds fewer than 2^13 entries: all of
  * them add less than 2^61 to any counter, which stays below U64_MAX.
  */
-#define TF_TICK_MAX	(1ULL << 48)
-#define TF_TOTAL_MAX	(1ULL << 63)
+#define TF_TICK_MAX	BIT_ULL(48)
+#define TF_TOTAL_MAX	BIT_ULL(63)
 
 struct tf_entry {
 	struct hlist_node hnode;
