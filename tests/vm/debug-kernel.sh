@@ -39,7 +39,7 @@ need_pkgs() {
 	[ ${#missing[@]} -eq 0 ] && return
 	log "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
+	apt-get update -qq >&2
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 

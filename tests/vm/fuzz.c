@@ -169,6 +169,10 @@ struct fz {
 	pid_t kids[FZ_MAX_KIDS];
 	unsigned int nkids;
 	unsigned long sent, answered, failures, reopens, fixups, replies;
+	/* the "events" group: notifications are only built for listeners */
+	int ev_fd;
+	uint32_t mcgrp, joined;
+	unsigned long events, overruns;
 	unsigned long errs[FZ_ERRNOS];
 	unsigned long per_cmd[256][2];	/* [cmd][0: ok, 1: error] */
 };
@@ -237,6 +241,49 @@ static int fz_socket(struct fz *z)
 		return -errno;
 	/* extack on: the kernel builds its error messages too */
 	setsockopt(z->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	z->ev_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (z->ev_fd < 0 || bind(z->ev_fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -errno;
+	setsockopt(z->ev_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	return 0;
+}
+
+static const struct nlattr *nla_next_in(const struct nlattr *a, int *rem)
+{
+	*rem -= NLA_ALIGN(a->nla_len);
+	return (const struct nlattr *)((const uint8_t *)a + NLA_ALIGN(a->nla_len));
+}
+
+static bool nla_in(const struct nlattr *a, int rem)
+{
+	return rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rem;
+}
+
+/* The id of TF_GENL_MCGRP_EVENTS in CTRL_ATTR_MCAST_GROUPS; 0 if absent. */
+static uint32_t mcast_id(const struct nlattr *groups)
+{
+	const struct nlattr *g = (const void *)((const uint8_t *)groups + NLA_HDRLEN);
+	int rem = groups->nla_len - NLA_HDRLEN;
+
+	for (; nla_in(g, rem); g = nla_next_in(g, &rem)) {
+		const struct nlattr *a = (const void *)((const uint8_t *)g + NLA_HDRLEN);
+		int r = g->nla_len - NLA_HDRLEN;
+		uint32_t id = 0;
+		bool ours = false;
+
+		for (; nla_in(a, r); a = nla_next_in(a, &r)) {
+			const char *v = (const char *)a + NLA_HDRLEN;
+
+			if (a->nla_type == CTRL_ATTR_MCAST_GRP_ID && a->nla_len == NLA_HDRLEN + 4)
+				memcpy(&id, v, 4);
+			if (a->nla_type == CTRL_ATTR_MCAST_GRP_NAME &&
+			    a->nla_len == NLA_HDRLEN + sizeof(TF_GENL_MCGRP_EVENTS) &&
+			    !memcmp(v, TF_GENL_MCGRP_EVENTS, sizeof(TF_GENL_MCGRP_EVENTS)))
+				ours = true;
+		}
+		if (ours)
+			return id;
+	}
 	return 0;
 }
 
@@ -290,11 +337,30 @@ static int fz_resolve(struct fz *z)
 			       at->nla_len <= rem) {
 				if ((at->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID)
 					memcpy(&z->family, (uint8_t *)at + NLA_HDRLEN, 2);
+				if ((at->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_MCAST_GROUPS)
+					z->mcgrp = mcast_id(at);
 				rem -= NLA_ALIGN(at->nla_len);
 				at = (struct nlattr *)((uint8_t *)at + NLA_ALIGN(at->nla_len));
 			}
 		}
 	}
+}
+
+/*
+ * Listens to the family's events. Again after every resolution: a family
+ * that went away took its listeners with it, whatever id it comes back with.
+ */
+static void fz_join(struct fz *z)
+{
+	if (z->ev_fd < 0 || !z->mcgrp)
+		return;
+	if (z->joined)
+		setsockopt(z->ev_fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP,
+			   &z->joined, sizeof(z->joined));
+	if (setsockopt(z->ev_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+		       &z->mcgrp, sizeof(z->mcgrp)))
+		fail(z, "joining group %u: %s", z->mcgrp, strerror(errno));
+	z->joined = z->mcgrp;
 }
 
 /* Resolves the family again, waiting up to 10 s for a module on its way back. */
@@ -304,8 +370,10 @@ static int fz_reopen(struct fz *z)
 
 	for (i = 0; i < 1000; i++) {
 		err = fz_resolve(z);
-		if (!err)
+		if (!err) {
+			fz_join(z);
 			return 0;
+		}
 		usleep(10000);
 	}
 	return err;
@@ -338,6 +406,47 @@ static void fz_check_reply(struct fz *z, const struct nlmsghdr *h, uint8_t cmd)
 	}
 	if (rem > 0 && rem < NLA_HDRLEN && rem != 0)
 		fail(z, "seq %u: %d trailing bytes in reply", h->nlmsg_seq, rem);
+}
+
+/* A notification: one of the _NTF commands, attributes well formed. */
+static void fz_check_event(struct fz *z, const struct nlmsghdr *h)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(h);
+	const struct nlattr *a;
+	int rem;
+
+	z->events++;
+	if (h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN) ||
+	    g->cmd < TF_CMD_DOMAIN_NTF || g->cmd > TF_CMD_BILL_NTF) {
+		fail(z, "event: cmd %u, %u bytes", g->cmd, h->nlmsg_len);
+		return;
+	}
+	a = (const struct nlattr *)((const uint8_t *)g + GENL_HDRLEN);
+	rem = h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	while (nla_in(a, rem))
+		a = nla_next_in(a, &rem);
+	if (rem)
+		fail(z, "event %s: malformed attributes", tf_cmd_name(g->cmd));
+}
+
+/* Reads what the events group sent so far. */
+static void fz_drain_events(struct fz *z)
+{
+	struct nlmsghdr *h;
+	ssize_t len;
+
+	while (z->ev_fd >= 0) {
+		len = recv(z->ev_fd, z->rx, sizeof(z->rx), MSG_DONTWAIT);
+		if (len < 0 && errno == ENOBUFS) {
+			z->overruns++;	/* a slow listener loses events: fine */
+			continue;
+		}
+		if (len <= 0)
+			return;
+		for (h = (struct nlmsghdr *)z->rx; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len))
+			fz_check_event(z, h);
+	}
 }
 
 /*
@@ -1164,8 +1273,9 @@ static void summary(struct fz *z, uint64_t seed, double secs)
 	int i;
 
 	printf("tf-nlfuzz: seed %" PRIu64 ": %lu requests, %lu answered, %lu replies, "
-	       "%lu reopens, %lu fix-ups, %.1f s, %lu failures\n", seed, z->sent,
-	       z->answered, z->replies, z->reopens, z->fixups, secs, z->failures);
+	       "%lu events (%lu overruns), %lu reopens, %lu fix-ups, %.1f s, "
+	       "%lu failures\n", seed, z->sent, z->answered, z->replies,
+	       z->events, z->overruns, z->reopens, z->fixups, secs, z->failures);
 	printf("tf-nlfuzz: answers by errno:");
 	for (i = 0; i < FZ_ERRNOS; i++)
 		if (z->errs[i])
@@ -1246,6 +1356,7 @@ int main(int argc, char **argv)
 			hexdump(z->msg, z->msg_len);
 		}
 		err = fz_xfer(z, cmd, dump);
+		fz_drain_events(z);
 		if (err > 0) {
 			if (z->failures > 20)
 				break;
@@ -1308,6 +1419,7 @@ int main(int argc, char **argv)
 	reap_kids(z);
 	summary(z, seed, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	close(z->fd);
+	close(z->ev_fd);
 	err = z->failures ? 1 : 0;
 	free(z);
 	return err;
