@@ -160,11 +160,11 @@ struct fz {
 	bool unpriv, verbose;
 	bool hdr_clean;		/* the request's headers are well formed */
 	/* the request being built */
-	uint8_t msg[FZ_BUF];
+	uint8_t msg[FZ_BUF] __attribute__((aligned(8)));
 	size_t msg_len;
-	uint8_t arena[FZ_ARENA];
+	uint8_t arena[FZ_ARENA] __attribute__((aligned(8)));
 	size_t arena_used;
-	uint8_t rx[FZ_BUF];
+	uint8_t rx[FZ_BUF] __attribute__((aligned(8)));
 	/* the module's view: children whose accounts make dumps large */
 	pid_t kids[FZ_MAX_KIDS];
 	unsigned int nkids;
@@ -1060,7 +1060,7 @@ static int setup(struct fz *z, unsigned int groups, unsigned int accounts)
 
 		z->arena_used = 0;
 		for (j = i; j < z->nkids && j < i + 32; j++) {
-			struct attr in[2], en[1], one[1];
+			struct attr in[2], en[1], one[2];
 			uint8_t t1[32], t2[48], t3[96];
 			uint32_t pid = z->kids[j], id = 0;
 			uint64_t uj = 1000 + j;
