@@ -245,7 +245,7 @@ static u64 tf_green_uj(const struct tf_account *d, u32 green_ppm)
 
 	for (i = 0; i < TF_MAX_DOMAINS; i++)
 		sum += d->energy_uj[i];
-	/* sum < 2^54: sum * ppm would not fit in 64 bits */
+	/* sum <= 2^48, ppm < 2^20: their product may not fit in 64 bits */
 	return mul_u64_u32_div(sum, green_ppm, TF_PPM);
 }
 
