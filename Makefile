@@ -253,9 +253,12 @@ fuzz-netlink:
 # tests/vm/debug.config (KASAN, UBSAN, lockdep, kmemleak, ...): built once
 # per config, cached outside the repository (tests/vm/debug-kernel.sh); the
 # module is rebuilt against it, the guest ends with a kmemleak scan.
+# (Two lines: make -n runs a line that holds $(MAKE), and must not build a kernel.)
 check-debug:
-	$(Q)kdir=$$(tests/vm/debug-kernel.sh) && \
-		$(MAKE) check-vm KDIR=$$kdir TF_VM_TIMEOUT=$${TF_VM_TIMEOUT:-7200}
+	@mkdir -p $(B)
+	$(Q)tests/vm/debug-kernel.sh > $(B)/debug-kdir
+	$(Q)$(MAKE) check-vm KDIR=$$(cat $(B)/debug-kdir 2>/dev/null) \
+		TF_VM_TIMEOUT=$${TF_VM_TIMEOUT:-7200}
 
 # ---- kernel style and static analysis ------------------------------------------
 CHECKPATCH_DIR := /var/cache/tokenfactory/checkpatch
