@@ -404,7 +404,7 @@ static void fz_check_reply(struct fz *z, const struct nlmsghdr *h, uint8_t cmd)
 		rem -= NLA_ALIGN(a->nla_len);
 		a = (const struct nlattr *)((const uint8_t *)a + NLA_ALIGN(a->nla_len));
 	}
-	if (rem > 0 && rem < NLA_HDRLEN && rem != 0)
+	if (rem > 0)
 		fail(z, "seq %u: %d trailing bytes in reply", h->nlmsg_seq, rem);
 }
 
@@ -1342,8 +1342,10 @@ int main(int argc, char **argv)
 			strerror(-err));
 		return 1;
 	}
-	if (!z->unpriv && setup(z, groups, accounts))
+	if (!z->unpriv && setup(z, groups, accounts)) {
+		reap_kids(z);
 		return 1;
+	}
 	snap_take(z, &before);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < count; i++) {
