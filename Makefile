@@ -65,10 +65,11 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_metrics $(B)/tests/unit/tf-metrics-demo \
 	$(B)/tests/unit/test_eval $(B)/tests/unit/test_demo_worker \
 	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report \
-	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources
+	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources \
+	$(B)/tests/unit/test_privs
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
-	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency
+	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz
 BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
@@ -80,7 +81,7 @@ TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE
 	$(GPU_TOOLS) $(DEMO_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
-	style sparse clean help demo bench-netlink bench-sensor
+	style sparse clean help demo bench-netlink bench-sensor fuzz-netlink check-debug
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -93,6 +94,9 @@ help:
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
 	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
 	@echo 'make eval [TRACE=f] [DAYS=FROM..TO] [JSON=1]   policies on the CAISO trace (docs/eval.md)'
+
+	@echo 'make fuzz-netlink [N=100000] [DEBUG_KERNEL=1]   the VM netlink fuzzer, long'
+	@echo 'make check-debug [T=name]   the VM suite on a KASAN/UBSAN/lockdep/kmemleak kernel'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
 	@echo 'make sparse     the module built with sparse (C=1)'
 	@echo 'KDIR=...        kernel build dir (now: $(KDIR))'
@@ -213,6 +217,9 @@ $(B)/tests/unit/test_sources: $(B)/tests/unit/test_sources.o $(B)/agent/source.o
 		$(B)/agent/sigparse.o $(B)/agent/trace.o $(B)/agent/log.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(SRC_LIBS) $(NL_LIBS) $(CMOCKA_LIBS)
 
+$(B)/tests/unit/test_privs: $(B)/tests/unit/test_privs.o $(B)/agent/privs.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lcap $(CMOCKA_LIBS)
+
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -lm $(CMOCKA_LIBS)
@@ -249,8 +256,9 @@ $(B)/tests/gpu/tf-nvml-check: $(B)/tests/gpu/nvml-check.o $(B)/agent/nvml.o
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
-$(B)/tests/vm/tf-latency: $(B)/tests/vm/latency.o
-	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs libmosquitto 2>/dev/null)
+	$(B)/tests/vm/tf-latency: $(B)/tests/vm/latency.o $(call msg,LD,$@)$(CC) \
+	$(CFLAGS) -o $@ $^ $(shell pkg-config --libs libmosquitto 2>/dev/null) \
+	$(B)/tests/vm/tf-nlfuzz: $(B)/tests/vm/fuzz.o $(NL_LIBS) $(AGENT_COMMON)
 
 $(B)/tests/vm/tf-spin: $(B)/tests/vm/spin.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^
@@ -343,6 +351,25 @@ CURVE ?= tests/eval/cpu-curve.csv
 eval: $(B)/tf-eval
 	$(Q)$(B)/tf-eval --curve $(CURVE) $(if $(DAYS),--days $(DAYS)) $(if $(JSON),--json) \
 		$(EVAL_ARGS) $(TRACE)
+
+# The netlink fuzzer's VM test (tests/vm/tests/92-fuzz.sh) with N requests
+# instead of 10,000; DEBUG_KERNEL=1 runs it on the debug kernel.
+N ?=
+export TF_VM_APPEND = $(if $(N),tf.fuzz_n=$(N))
+fuzz-netlink:
+	$(Q)$(MAKE) $(if $(filter 1,$(DEBUG_KERNEL)),check-debug,check-vm) T=fuzz \
+		N=$(or $(N),100000) TF_VM_TIMEOUT=$${TF_VM_TIMEOUT:-3600}
+
+# The VM suite on a debug kernel built from Debian's linux-source-6.1 with
+# tests/vm/debug.config (KASAN, UBSAN, lockdep, kmemleak, ...): built once
+# per config, cached outside the repository (tests/vm/debug-kernel.sh); the
+# module is rebuilt against it, the guest ends with a kmemleak scan.
+# (Two lines: make -n runs a line that holds $(MAKE), and must not build a kernel.)
+check-debug:
+	@mkdir -p $(B)
+	$(Q)tests/vm/debug-kernel.sh > $(B)/debug-kdir
+	$(Q)$(MAKE) check-vm KDIR=$$(cat $(B)/debug-kdir 2>/dev/null) \
+		TF_VM_TIMEOUT=$${TF_VM_TIMEOUT:-7200}
 
 # ---- kernel style and static analysis ------------------------------------------
 CHECKPATCH_DIR := /var/cache/tokenfactory/checkpatch

@@ -6,6 +6,7 @@
  * periodic reap, or by its group's) leaves a final bill: multicast, and kept
  * in a ring of the last TF_BILLS_MAX (older ones are counted, not kept).
  */
+#include <linux/bits.h>
 #include <linux/hashtable.h>
 #include <linux/math64.h>
 #include <linux/moduleparam.h>
@@ -28,6 +29,16 @@ MODULE_PARM_DESC(ledger_max, "Most per-process accounts (default 4096)");
 
 #define TF_LEDGER_HASH_BITS 10
 #define TF_PPM 1000000U
+/*
+ * Bounds that keep every counter from wrapping (tf-nlfuzz found a push of
+ * ~0 µJ wrapping an account backwards): one entry's energy of a tick, and
+ * its tokens, are at most 2^48 (281 GJ: 1 MW for 78 hours), and each account
+ * and group counter is at most 2^63 before an entry is added. The entries
+ * nest has a 16-bit length, so a push holds fewer than 2^13 entries: all of
+ * them add less than 2^61 to any counter, which stays below U64_MAX.
+ */
+#define TF_TICK_MAX	BIT_ULL(48)
+#define TF_TOTAL_MAX	BIT_ULL(63)
 
 struct tf_entry {
 	struct hlist_node hnode;
@@ -160,6 +171,7 @@ static int tf_entry_parse(const struct nlattr *nest, struct tf_account *a,
 			  struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[TF_A_MAX + 1], *en[TF_A_ENERGY_MAX + 1], *pos;
+	u64 sum = 0;
 	int rem, err;
 	u32 id;
 
@@ -174,6 +186,11 @@ static int tf_entry_parse(const struct nlattr *nest, struct tf_account *a,
 	a->nr = nla_get_u32(tb[TF_A_LEDGER_PID]);
 	if (tb[TF_A_LEDGER_TOKENS])
 		a->tokens = nla_get_u64(tb[TF_A_LEDGER_TOKENS]);
+	if (a->tokens > TF_TICK_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TF_A_LEDGER_TOKENS],
+				    "TF_A_LEDGER_TOKENS: more than a tick can hold");
+		return -ERANGE;
+	}
 	if (tb[TF_A_LEDGER_COMM])
 		nla_strscpy(a->comm, tb[TF_A_LEDGER_COMM], sizeof(a->comm));
 	if (!tb[TF_A_LEDGER_ENERGY])
@@ -194,9 +211,30 @@ static int tf_entry_parse(const struct nlattr *nest, struct tf_account *a,
 					    "TF_A_ENERGY_DOMAIN_ID: no such domain");
 			return -ENOENT;
 		}
+		sum += nla_get_u64(en[TF_A_ENERGY_UJ]);
 		a->energy_uj[id] += nla_get_u64(en[TF_A_ENERGY_UJ]);
+		/* each term is bounded first: the sums cannot wrap */
+		if (nla_get_u64(en[TF_A_ENERGY_UJ]) > TF_TICK_MAX ||
+		    sum > TF_TICK_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, en[TF_A_ENERGY_UJ],
+					    "TF_A_ENERGY_UJ: more than a tick can hold");
+			return -ERANGE;
+		}
 	}
 	return 0;
+}
+
+/* Room in an account, bill or group's counters for one more entry. */
+static bool tf_fits(const u64 *energy, u64 tokens, u64 green,
+		    const struct tf_account *a, u64 a_green)
+{
+	int i;
+
+	for (i = 0; i < TF_MAX_DOMAINS; i++)
+		if (energy[i] > TF_TOTAL_MAX - a->energy_uj[i])
+			return false;
+	return tokens <= TF_TOTAL_MAX - a->tokens &&
+	       green <= TF_TOTAL_MAX - a_green;
 }
 
 /* The green part of a tick's energy: its share covered by surplus. */
@@ -207,7 +245,8 @@ static u64 tf_green_uj(const struct tf_account *d, u32 green_ppm)
 
 	for (i = 0; i < TF_MAX_DOMAINS; i++)
 		sum += d->energy_uj[i];
-	return div_u64(sum * green_ppm, TF_PPM);
+	/* sum <= 2^48, ppm < 2^20: their product may not fit in 64 bits */
+	return mul_u64_u32_div(sum, green_ppm, TF_PPM);
 }
 
 static void tf_account_add(struct tf_account *dst, const struct tf_account *d,
@@ -279,11 +318,29 @@ int tf_ledger_push(struct nlattr *entries, u32 green_ppm,
 		return -ENOMEM;
 	/* pass 1: all of it valid, and room for every new process */
 	nla_for_each_nested(pos, entries, rem) {
+		struct tf_entry *e;
+		struct tf_account *dst;
+		struct tf_group *g;
+		u64 green;
+
 		err = tf_entry_parse(pos, a, extack);
 		if (err)
 			goto out;
-		if (!tf_entry_find(a->nr))
+		e = tf_entry_find(a->nr);
+		if (!e)
 			fresh++;
+		/* where pass 2 adds it: the account, else a bill; its group */
+		dst = e ? &e->acct : tf_alive_nr(a->nr) ? NULL : tf_bill_find(a->nr);
+		g = tf_group_of(a->nr);
+		green = tf_green_uj(a, green_ppm);
+		if ((dst && !tf_fits(dst->energy_uj, dst->tokens, dst->green_uj,
+				     a, green)) ||
+		    (g && !tf_fits(g->energy_uj, g->tokens, g->green_uj, a, green))) {
+			NL_SET_ERR_MSG_ATTR(extack, pos,
+					    "TF_A_LEDGER_ENTRY: the account is full");
+			err = -ERANGE;
+			goto out;
+		}
 	}
 	if (tf_nr_accounts + fresh > ledger_max) {
 		tf_overflows++;

@@ -22,6 +22,8 @@ PKGS=(
 	# the demo (tests/demo): the report's plot; a real MQTT broker for the
 	# demo and test_sources (over TLS too: openssl makes its certificates)
 	gnuplot-nox mosquitto mosquitto-clients openssl
+	# the agent drops its capabilities after start-up (agent/privs.c)
+	libcap-dev
 	# bench-sensor: a context-switch load, and bpftrace to compare with
 	linux-perf bpftrace
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its

@@ -8,7 +8,8 @@
 #
 # Environment: KDIR (headers the module was built with), T (only tests whose
 # name contains T), TF_VM_ACCEL (tcg|kvm|auto, default auto: KVM only if a
-# quick probe boots), TF_VM_SUITE (tests, the default, or bench: the
+# quick probe boots), TF_VM_APPEND (more kernel parameters, e.g. tf.fuzz_n=N
+# for 92-fuzz), TF_VM_SUITE (tests, the default, or bench: the
 # directory under tests/vm/ whose scripts run), TF_VM_TIMEOUT (s, default 600), TF_VM_KEEP=1 keeps the
 # work directory.
 set -euo pipefail
@@ -67,6 +68,9 @@ add_suite() {
 	copy_exe "$B/tfctl" /usr/bin/tfctl
 	copy_exe "$B/tokenfactoryd" /usr/sbin/tokenfactoryd
 	copy_exe "$B/tests/vm/tf-nlraw" /usr/bin/tf-nlraw
+	copy_exe "$B/tests/vm/tf-nlfuzz" /usr/bin/tf-nlfuzz
+	# the protocol, for tests that walk its commands (60-unpriv)
+	install -m 0644 "$top/include/uapi/linux/tokenfactory.h" "$root/tests/tokenfactory.h"
 	copy_exe "$B/tests/bench/tf-nlbench" /usr/bin/tf-nlbench
 	copy_exe "$B/tests/vm/tf-spin" /usr/bin/tf-spin
 	# the TEST DOUBLE of NVML, for tokenfactoryd's GPU path (no GPU here)
@@ -129,7 +133,7 @@ echo "    booting $(basename "$kernel") ($accel) with tokenfactory.ko${T:+, test
 start=$(date +%s)
 rc=0
 qemu "$accel" "$work/initramfs.gz" "$work/console.log" "$work/result" \
-	"${T:+tf.only=$T}" "$timeout_s" || rc=$?
+	"${T:+tf.only=$T} ${TF_VM_APPEND:-}" "$timeout_s" || rc=$?
 echo "    guest ran $(($(date +%s) - start)) s"
 
 tr -d '\r' < "$work/result" > "$work/result.txt" || true

@@ -157,6 +157,8 @@
  *   Accounts are per process; each process's energy also goes to its group
  *   (by pid membership, else by cgroup ancestry). When the table is full a
  *   new process is rejected with ENOSPC, counted in TF_A_LEDGER_OVERFLOWS.
+ *   An entry's energy (per domain and in all) and tokens are at most 2^48,
+ *   and no account, bill or group counter goes past 2^63: ERANGE.
  *
  * TF_CMD_LEDGER_GET (dump)
  *   One message per process account: TF_A_LEDGER_PID, TF_A_LEDGER_COMM,
