@@ -52,7 +52,8 @@ TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/
 	$(B)/agent/drm.o $(B)/agent/config.o $(B)/agent/control.o $(B)/agent/policy.o \
 	$(B)/agent/lever.o $(B)/agent/actuate.o $(B)/agent/promtext.o \
 	$(B)/agent/tokens.o $(B)/agent/metrics.o $(B)/agent/sigparse.o \
-	$(B)/agent/source.o $(B)/agent/trace.o $(B)/agent/localday.o $(AGENT_COMMON)
+	$(B)/agent/source.o $(B)/agent/trace.o $(B)/agent/localday.o \
+	$(B)/agent/privs.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
@@ -132,7 +133,7 @@ $(B)/tfctl: $(TFCTL_OBJS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) \
-	$(SYSTEMD_LIBS) -ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS)
+	$(SYSTEMD_LIBS) -ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS) -lcap
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with

@@ -88,6 +88,7 @@ int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
 			n = TF_ACCT_MAX_GPUS - a->st.gpus;
 		a->ndrm = n > 0 ? n : 0;
 		a->st.gpus += a->ndrm;
+		a->st.drm_gpus = a->ndrm;
 	}
 	*out = a;
 	return 0;

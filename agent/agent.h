@@ -29,6 +29,7 @@ struct tf_agent_stats {
 	uint64_t push_errors;
 	uint32_t green_ppm;		/* last tick: share covered by surplus */
 	unsigned int gpus;
+	unsigned int drm_gpus;		/* of them, weighed by DRM fdinfo */
 	bool counters;			/* weights are cycles (else on-CPU time) */
 };
 

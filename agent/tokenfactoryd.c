@@ -31,6 +31,7 @@
 #include "config.h"
 #include "control.h"
 #include "log.h"
+#include "privs.h"
 #include "units.h"
 
 struct tfd_opts {
@@ -113,6 +114,28 @@ static uint64_t tfd_mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+/*
+ * Everything that needed privileges is open (the sensor loaded, its perf
+ * events, NVML, the sockets): keep only what the loop uses.
+ *   CAP_NET_ADMIN   the module's admin commands (heartbeat, caps, ledger)
+ *   CAP_KILL        SIGSTOP/SIGCONT duty cycles of other users' workers
+ *   CAP_SYS_PTRACE  /proc/PID/fdinfo of other users' DRM clients, only
+ *                   when a DRM GPU is weighed that way
+ * The files it writes (cgroups, hwmon, /run/tokenfactory) belong to root,
+ * its uid: no DAC capability is needed. docs/reliability.md.
+ */
+static void tfd_drop_privs(const struct tf_agent_stats *st)
+{
+	cap_value_t keep[3] = { CAP_NET_ADMIN, CAP_KILL, CAP_SYS_PTRACE };
+	int err = tf_privs_drop(keep, st->drm_gpus ? 3 : 2);
+
+	if (err)
+		tf_log(TF_LOG_WARNING, "capabilities: not dropped: %s", strerror(-err));
+	else
+		tf_log(TF_LOG_INFO, "capabilities: kept CAP_NET_ADMIN, CAP_KILL%s",
+		       st->drm_gpus ? ", CAP_SYS_PTRACE" : "");
 }
 
 /* Changing these needs a restart: they size the sensor and NVML. */
@@ -255,6 +278,7 @@ int main(int argc, char **argv)
 		tf_log(TF_LOG_ERR, "start: timer: %s", strerror(errno));
 		goto out;
 	}
+	tfd_drop_privs(st);
 	sd_notify(0, "READY=1");
 
 	pfd[0] = (struct pollfd){ .fd = tfd, .events = POLLIN };
