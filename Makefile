@@ -257,9 +257,11 @@ $(B)/tests/gpu/tf-nvml-check: $(B)/tests/gpu/nvml-check.o $(B)/agent/nvml.o
 $(B)/tests/vm/tf-nlraw: $(B)/tests/vm/nlraw.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
-	$(B)/tests/vm/tf-latency: $(B)/tests/vm/latency.o $(call msg,LD,$@)$(CC) \
-	$(CFLAGS) -o $@ $^ $(shell pkg-config --libs libmosquitto 2>/dev/null) \
-	$(B)/tests/vm/tf-nlfuzz: $(B)/tests/vm/fuzz.o $(NL_LIBS) $(AGENT_COMMON)
+$(B)/tests/vm/tf-latency: $(B)/tests/vm/latency.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs libmosquitto 2>/dev/null)
+
+$(B)/tests/vm/tf-nlfuzz: $(B)/tests/vm/fuzz.o $(AGENT_COMMON)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
 $(B)/tests/vm/tf-spin: $(B)/tests/vm/spin.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^
