@@ -325,7 +325,7 @@ check-vm: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
 check-gpu: $(GPU_TOOLS)
 	$(Q)tests/run.sh gpu
 
-export T KDIR VM_KERNEL
+export T KDIR VM_KERNEL DAY ACCEL QUOTA_FRAC
 
 # Benchmarks run in the VM (tests/vm/bench/), one boot, figures as ratios
 # against a baseline measured in the same run (docs/benchmarks.md).
@@ -339,11 +339,11 @@ bench-netlink: module userspace $(VM_TOOLS)
 bench-sensor: $(BENCH_TOOLS)
 	$(Q)tests/bench/sensor.sh $(BENCH_ARGS)
 
-# Until the CAISO day exists (make demo issue), the main job shows the thin
-# real slice: the module in Debian's kernel, and tfctl status.
-demo: module userspace $(VM_TOOLS)
-	@echo '  DEMO     tokenfactory.ko in a VM and tfctl status (the CAISO day is not built yet)'
-	$(Q)T=status tests/run.sh vm
+# The main job: one day of the CAISO trace through MQTT to tokenfactoryd in
+# the VM, real workers, the report and its plot, and make eval's model of
+# the same day beside it (tests/demo/run.sh; DAY=YYYY-MM-DD, ACCEL=480).
+demo: module userspace $(VM_TOOLS) $(DEMO_TOOLS)
+	$(Q)tests/demo/run.sh
 
 # Many days of the CAISO trace through the agent's policy and the baselines
 # (docs/eval.md): make eval [TRACE=file] [DAYS=YYYY-MM-DD..YYYY-MM-DD] [JSON=1]

@@ -162,6 +162,7 @@ static const struct tf_key tf_source_keys[] = {
 	SRC("accel", K_DOUBLE, accel, U_CSV, 1e-6, 1e9),
 	SRC("start", K_TIME, start, U_CSV, 0, 0),
 	SRC("loop", K_BOOL, loop, U_CSV, 0, 0),
+	SRC("replay", K_BOOL, replay, U_MQTT | U_JSON, 0, 0),
 };
 
 #define GRP(n, t, f, lo, hi) KEY(n, t, struct tf_group_cfg, f, 0, lo, hi)

@@ -94,6 +94,13 @@ struct tf_source_cfg {
 	double accel;			/* trace seconds per wall second, default 1 */
 	int64_t start;			/* trace time to start at; 0: first row */
 	bool loop;
+
+	/*
+	 * mqtt and json: the payload's "ts" is a replayed trace's clock (make
+	 * demo): it stamps the value, for [agent] clock = signal, but does
+	 * not age it against the wall clock.
+	 */
+	bool replay;
 };
 
 struct tf_group_cfg {

@@ -253,9 +253,9 @@ static int ingest(struct tf_src *c, const char *buf, size_t len)
 	 * A JSON payload's "ts" says when it was measured: its TTL runs from
 	 * then, so an old retained MQTT message does not count as fresh. (The
 	 * carbon APIs' points are periods, often hours behind by design: their
-	 * TTL runs from arrival.)
+	 * TTL runs from arrival; so does a replayed trace's.)
 	 */
-	if (!r && json && v.timestamp_ns) {
+	if (!r && json && v.timestamp_ns && !c->cfg.replay) {
 		age = (now - (int64_t)v.timestamp_ns) / 1000000;
 		if (age > 0 && (uint64_t)age >= ttl) {
 			snprintf(err, sizeof(err),

@@ -134,14 +134,17 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tf_eval_cfg cfg = {
-		.idle_w = 100, .max_w = 500, .quota_tok = 2e6, .step_s = 300,
+		/* the demo's host: the VM's package (est_idle_watts 10,
+		 * est_max_watts 65), tf-worker's measured curve, a quota of a
+		 * quarter of what one batch worker makes flat out in a day */
+		.idle_w = 10, .max_w = 65, .quota_tok = 21.6e6, .step_s = 300,
 		.fixed_w = -1, .quota = { .margin = 0.01, .fc_trust = 1 },
 	};
-	struct tf_site_scale scale = { 0.005, 20000, 0 };
+	struct tf_site_scale scale = { 0.005, 50000, 0 };
 	const char *curve_path = "tests/eval/cpu-curve.csv", *demand_path = NULL;
-	double peak = 40, ratio_sum = 0, *ratios;
+	double peak = 32, ratio_sum = 0, *ratios;	/* 2 requests/s of 16 tokens */
 	struct tf_eval_day tot[TF_EV_NPOLICIES] = { 0 };
-	unsigned int met[TF_EV_NPOLICIES] = { 0 }, fc_days = 7, nd = 0, nr = 0,
+	unsigned int met[TF_EV_NPOLICIES] = { 0 }, fc_days = 14, nd = 0, nr = 0,
 		     feasible = 0, green_met = 0, p, h;
 	enum tf_fc_kind fc_kind = TF_FC_MEDIAN;
 	long from = 0, to = 0;

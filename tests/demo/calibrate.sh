@@ -8,10 +8,12 @@
 # The watts are an ESTIMATE, not a measurement: the module's estimate meter
 # (kmod/meter.c, tf_estimate_nj in kmod/energy.c) for a package of NCPUS
 # CPUs, with the parameters the VM tests and the demo insert it with:
-#   power_w = IDLE_W + util / NCPUS x (MAX_W - IDLE_W)
+#   power = IDLE_W + util / NCPUS x (MAX_W - IDLE_W)
 # where util is the CPU time the worker really got per wall second (from
 # its own getrusage, not the quota: on a busy host it gets less than its
-# quota). The first row is the idle package (no tokens).
+# quota). power_w is what the worker adds to the idle host, the quantity
+# make eval and the agent's quota planner (policy.h, tf_curve) work in;
+# the first row is the idle package (0 W, no tokens).
 #
 # Needs root (a cgroup of its own). cgroup v2's cpu.max where the cpu
 # controller is on the unified hierarchy, else v1's cpu.cfs_quota_us.
@@ -81,9 +83,11 @@ tmp=$(mktemp)
 trap 'rmdir "$cg" 2>/dev/null || true; rm -f "$tmp"' EXIT
 echo "quota_pct,rep,cpu_util,tokens_per_s" > "$RAW"
 {
+	echo "# tf-worker's tokens/s against the power it adds to the idle host (W, an"
+	echo "# ESTIMATE: the module's estimate meter); tests/demo/calibrate.sh"
 	echo "power_w,tokens_per_s"
 	# the idle package: no tokens
-	awk -v i="$IDLE_W" 'BEGIN { printf "%.2f,0.00\n", i }'
+	echo "0.00,0.00"
 	for q in $QUOTAS; do
 		set_quota "$q"
 		: > "$tmp"
@@ -96,7 +100,7 @@ echo "quota_pct,rep,cpu_util,tokens_per_s" > "$RAW"
 		read -r u t < <(sort -k2 -g "$tmp" | sed -n "$(((REPS + 1) / 2))p")
 		echo "calibrate: quota $q %: util $u, $t tokens/s" >&2
 		awk -v i="$IDLE_W" -v m="$MAX_W" -v n="$NCPUS" -v u="$u" -v t="$t" \
-			'BEGIN { printf "%.2f,%.2f\n", i + u / n * (m - i), t }'
+			'BEGIN { printf "%.2f,%.2f\n", u / n * (m - i), t }'
 	done
 } > "$OUT.tmp"
 # by power: a busy host can give a higher quota less CPU than a lower one

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# DRAFT (the lead wires it into the VM): the demo's clock. Replays one day
+# The demo's clock (run in the VM by tests/vm/demo/10-day.sh). Replays one day
 # of a host's surplus series (tf-caiso's "UTC_SECONDS,SURPLUS_W" lines, one
 # per hour) through MQTT at an accelerated clock, and logs one row per tick
 # for tf-report. Busybox sh; needs mosquitto_pub, tfctl, jq, wget.
@@ -58,14 +58,17 @@ last_hour=-1
 t=0
 while [ "$t" -lt $end ]; do
 	s=$(surplus_at $((start + t)))
-	mosquitto_pub -h "$MQTT_HOST" -t "$TOPIC" -q 1 -m "{\"surplus_w\":$s}"
+	# ts: the trace's own time, the agent's clock for the quota's day
+	mosquitto_pub -h "$MQTT_HOST" -t "$TOPIC" -q 1 -m "{\"surplus_w\":$s,\"ts\":$((start + t))}"
 	h=$((t / 3600))
 	sleep "$TICK"
 	t=$(now_trace)
 	host=$(tfctl -j domain show host)
 	p=$(echo "$host" | jq '.domains[0].power_uw / 1e6')
 	m=$(echo "$host" | jq -r 'if .domains[0].estimated then "estimated" else "measured" end')
-	cap=$(echo "$host" | jq '(.domains[0].cap_uw // 0) / 1e6')
+	# the agent's budget, from its /metrics
+	cap=$(wget -q -T 2 -O - http://127.0.0.1:9464/metrics 2>/dev/null |
+		awk '$1 == "tokenfactory_budget_watts" { v = $2 } END { print v + 0 }')
 	ni=$(tokens "$INTERACTIVE_URL")
 	nb=$(tokens "$BATCH_URL")
 	echo "$t,$s,$p,$m,$(awk -v a="$ni" -v b="$ti" 'BEGIN { print a - b }'),$(awk -v a="$nb" -v b="$tb" 'BEGIN { print a - b }'),$cap" >> "$log"

@@ -805,11 +805,12 @@ static void test_quota_keys(void **state)
 	g = &c.groups[0];
 	assert_true(g->quota_tok == 2e6);
 	assert_string_equal(g->curve_path, curve);
-	/* the shipped curve: (0,0) added, 96 tokens/s at 280 W its top */
+	/* the shipped curve (tf-worker's): from (0,0) to 1000 tokens/s at
+	 * 27.5 W, its top */
 	assert_true(g->curve.n >= 3);
 	assert_true(g->curve.p_w[0] == 0 && g->curve.tps[0] == 0);
-	assert_true(tf_curve_max_w(&g->curve) == 280);
-	assert_true(g->curve.tps[g->curve.n - 1] == 96);
+	assert_true(tf_curve_max_w(&g->curve) == 27.5);
+	assert_true(g->curve.tps[g->curve.n - 1] == 1000);
 	/* a curve without a quota is allowed, on any tier */
 	assert_true(c.groups[1].quota_tok == 0);
 	assert_int_equal(c.groups[1].curve.n, g->curve.n);
@@ -923,7 +924,7 @@ static void test_check(void **state)
 	snprintf(want, sizeof(want), "group b: batch, quota 2e+06 tokens/day, curve %s (", curve);
 	if (!strstr(buf, want))
 		fail_msg("%s\nwant %s", buf, want);
-	assert_non_null(strstr(buf, " tokens/s at 280 W)\n"));
+	assert_non_null(strstr(buf, " tokens/s at 27.5 W)\n"));
 	free(buf);
 
 	strcpy(tmp, "/tmp/tf-config-test-XXXXXX");

@@ -82,6 +82,20 @@ add_suite() {
 	copy_exe "$(command -v mosquitto)" /usr/sbin/mosquitto
 	copy_exe "$(command -v mosquitto_pub)" /usr/bin/mosquitto_pub
 	copy_exe "$B/tests/vm/tf-latency" /usr/bin/tf-latency
+	# the demo's workers and clock, and its data (TF_VM_FILES: a directory
+	# copied to /demo)
+	if [ "${TF_VM_SUITE:-tests}" = demo ]; then
+		copy_exe "$B/tests/demo/tf-worker" /usr/bin/tf-worker
+		copy_exe "$B/tests/demo/tf-loadgen" /usr/bin/tf-loadgen
+		install -m 0644 "$top/tests/demo/day.sh" "$root/tests/day.sh"
+		# tzdata for the agent's local day
+		mkdir -p "$root/usr/share/zoneinfo/America"
+		cp /usr/share/zoneinfo/America/Los_Angeles "$root/usr/share/zoneinfo/America/"
+	fi
+	if [ -n "${TF_VM_FILES:-}" ]; then
+		mkdir -p "$root/demo"
+		cp -r "$TF_VM_FILES"/. "$root/demo/"
+	fi
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"
 	install -m 0644 "$top"/tests/vm/"${TF_VM_SUITE:-tests}"/[0-9]*.sh "$root/tests/"
 }
@@ -137,6 +151,8 @@ qemu "$accel" "$work/initramfs.gz" "$work/console.log" "$work/result" \
 echo "    guest ran $(($(date +%s) - start)) s"
 
 tr -d '\r' < "$work/result" > "$work/result.txt" || true
+# TF_VM_RESULT_OUT: the result port's lines, for callers that ship data on it
+[ -z "${TF_VM_RESULT_OUT:-}" ] || cp "$work/result.txt" "$TF_VM_RESULT_OUT"
 tr -d '\r' < "$work/console.log" > "$work/console.txt" || true
 # Test output: what the guest printed before its dmesg dump, less kernel log.
 sed -n '/^=== dmesg$/q; /^\[ *[0-9]*\.[0-9]*\]/d; p' "$work/console.txt" | sed 's/^/    /'
