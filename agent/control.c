@@ -142,11 +142,14 @@ static void tf_ctl_groups_sync(struct tf_ctl *ctl)
 		}
 		g->in_module = true;
 		if (g->cfg->cgroup[0]) {
-			err = tf_nl_member(ctl->nl, true, g->cfg->name, 0,
-					   g->cfg->cgroup);
+			char path[TF_CFG_PATH + 1];
+
+			/* the module takes the path from the cgroup2 root */
+			snprintf(path, sizeof(path), "/%s", g->cfg->cgroup);
+			err = tf_nl_member(ctl->nl, true, g->cfg->name, 0, path);
 			if (err && err != -EEXIST)
 				tf_log(TF_LOG_WARNING, "group %s: cgroup %s: %s (%s)",
-				       g->cfg->name, g->cfg->cgroup,
+				       g->cfg->name, path,
 				       strerror(-err), tf_nl_errmsg(ctl->nl));
 		}
 	}

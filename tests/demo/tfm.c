@@ -15,6 +15,11 @@ const struct tfm_config tfm_default_config = {
 	.n_ctx = 256, .d_ff = 1024,
 };
 
+const struct tfm_config tfm_tiny_config = {
+	.n_layer = 2, .d_model = 64, .n_head = 2, .n_vocab = 1024,
+	.n_ctx = 128, .d_ff = 256,
+};
+
 uint64_t tfm_rand(uint64_t *state)
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);

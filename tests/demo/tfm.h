@@ -27,6 +27,12 @@ struct tfm_config {
 
 /* The demo's default: 4 layers, d_model 256, 4 heads, vocab 4096, ctx 256. */
 extern const struct tfm_config tfm_default_config;
+/*
+ * --model tiny: 2 layers, d_model 64, 2 heads, vocab 1024, ctx 128 (about
+ * 26 times less work a token): for the demo's VM, where QEMU's TCG emulates
+ * every float instruction.
+ */
+extern const struct tfm_config tfm_tiny_config;
 
 struct tfm_layer {
 	float *rms_att;			/* [d] */

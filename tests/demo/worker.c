@@ -58,13 +58,14 @@ static struct {
 	uint64_t seed;
 	uint64_t quota;		/* batch: tokens, 0 = no end */
 	double duration;	/* seconds, 0 = no end */
+	const struct tfm_config *model;	/* --model */
 	int prompt_tokens;	/* batch jobs */
 	int max_tokens;		/* batch jobs; 0: fill the context */
 	double temperature;
 	bool verbose;
 } opt = {
 	.port = 8080, .host = "127.0.0.1", .threads = 1, .seed = 42,
-	.prompt_tokens = 32,
+	.prompt_tokens = 32, .model = &tfm_default_config,
 };
 
 static struct tfm_model model;
@@ -448,6 +449,8 @@ static void usage(FILE *f)
 "  --seed N            the weights' seed (default 42)\n"
 "  --quota N           batch: exit after N generated tokens\n"
 "  --duration S        exit after S seconds\n"
+"  --model NAME        default (4 layers, d_model 256) or tiny (2 layers,\n"
+"                      d_model 64: for emulated CPUs)\n"
 "  --prompt-tokens N   batch: prompt length (default 32)\n"
 "  --max-tokens N      batch: tokens per job (default: to the context's end)\n"
 "  --temperature T     batch: sampling temperature (default 0: greedy)\n"
@@ -482,6 +485,7 @@ static int parse_opts(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "quota", required_argument, NULL, 'q' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "model", required_argument, NULL, 'm' },
 		{ "prompt-tokens", required_argument, NULL, 'P' },
 		{ "max-tokens", required_argument, NULL, 'M' },
 		{ "temperature", required_argument, NULL, 'T' },
@@ -528,6 +532,14 @@ static int parse_opts(int argc, char **argv)
 			if (*end || end == optarg || !(opt.duration > 0))
 				goto bad;
 			break;
+		case 'm':
+			if (!strcmp(optarg, "tiny"))
+				opt.model = &tfm_tiny_config;
+			else if (!strcmp(optarg, "default"))
+				opt.model = &tfm_default_config;
+			else
+				goto bad;
+			break;
 		case 'P':
 			if (parse_u64(optarg, 256, &v) || !v)
 				goto bad;
@@ -559,9 +571,9 @@ static int parse_opts(int argc, char **argv)
 		fprintf(stderr, "tf-worker: --interactive needs a --port\n");
 		return -1;
 	}
-	if (opt.prompt_tokens + opt.max_tokens > tfm_default_config.n_ctx + 1) {
+	if (opt.prompt_tokens + opt.max_tokens > opt.model->n_ctx + 1) {
 		fprintf(stderr, "tf-worker: --prompt-tokens + --max-tokens exceed the context (%d)\n",
-			tfm_default_config.n_ctx);
+			opt.model->n_ctx);
 		return -1;
 	}
 	return 0;
@@ -607,7 +619,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (opt.verbose)
 		tf_log_set_level(TF_LOG_DEBUG);
-	rc = tfm_init(&model, &tfm_default_config, opt.seed);
+	rc = tfm_init(&model, opt.model, opt.seed);
 	if (rc) {
 		tf_log(TF_LOG_ERR, "model: %s", strerror(-rc));
 		return 1;

@@ -82,6 +82,9 @@ add_suite() {
 	copy_exe "$(command -v mosquitto)" /usr/sbin/mosquitto
 	copy_exe "$(command -v mosquitto_pub)" /usr/bin/mosquitto_pub
 	copy_exe "$B/tests/vm/tf-latency" /usr/bin/tf-latency
+	# glibc dlopens libgcc_s for pthread_cancel and unwinding: no ldd shows it
+	lib=$(readlink -f /lib/x86_64-linux-gnu/libgcc_s.so.1)
+	install -D -m 0644 "$lib" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
 	# the demo's workers and clock, and its data (TF_VM_FILES: a directory
 	# copied to /demo)
 	if [ "${TF_VM_SUITE:-tests}" = demo ]; then

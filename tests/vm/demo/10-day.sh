@@ -12,7 +12,7 @@
 set +e
 
 D=/demo
-. $D/demo.env		# DAY_UTC ACCEL QUOTA_FRAC PEAK_RPS MAX_TOKENS SLO_MS HOURS
+. $D/demo.env		# DAY_UTC ACCEL QUOTA_FRAC PEAK_RPS MAX_TOKENS SLO_MS HOURS [DEMO_DEBUG]
 cg=/sys/fs/cgroup
 out=/dev/ttyS1
 
@@ -46,7 +46,7 @@ say "mosquitto broker on 127.0.0.1:1883"
 # the curve was measured on). The host's curve keeps its shape; its rates
 # are scaled to the guest's full-speed rate, then to tokens per trace
 # second: the agent plans in trace time.
-full=$(tf-worker --batch --port 0 --duration 4 | jq .tokens_per_s)
+full=$(tf-worker --model tiny --batch --port 0 --duration 6 | jq .tokens_per_s)
 say "calibration: one worker at full speed makes $full tokens/s in this guest"
 awk -F, -v g="$full" -v a="$ACCEL" '
 	!/^[0-9]/ { next }
@@ -63,14 +63,14 @@ say "batch quota: $quota tokens by the end of the day"
 
 cat > /tmp/tf.conf <<EOF
 [agent]
-interval = 250ms
+interval = 500ms
 gpus = no
 cgroup_root = /sys/fs/cgroup
 timezone = America/Los_Angeles
 clock = signal
 
 [budget]
-floor = 25W
+floor = 40W
 ceiling = 65W
 host_max = 65W
 share = 100%
@@ -106,9 +106,9 @@ curve = $D/curve.csv
 EOF
 tokenfactoryd --check-config -c /tmp/tf.conf > /tmp/check.txt || { cat /tmp/check.txt; die "config"; }
 
-sh -c "echo \$\$ > $cg/tf.slice/interactive/cgroup.procs; exec tf-worker --interactive --port 8081" > /tmp/wi.json 2>/tmp/wi.log &
+sh -c "echo \$\$ > $cg/tf.slice/interactive/cgroup.procs; exec tf-worker --model tiny --interactive --port 8081" > /tmp/wi.json 2>/tmp/wi.log &
 wi=$!
-sh -c "echo \$\$ > $cg/tf.slice/batch/cgroup.procs; exec tf-worker --batch --port 8082" > /tmp/wb.json 2>/tmp/wb.log &
+sh -c "echo \$\$ > $cg/tf.slice/batch/cgroup.procs; exec tf-worker --model tiny --batch --port 8082" > /tmp/wb.json 2>/tmp/wb.log &
 wb=$!
 for port in 8081 8082; do
 	n=0
@@ -133,6 +133,7 @@ say "tokenfactoryd in control (pid $agent)"
 
 tf-loadgen --url http://127.0.0.1:8081/generate --accel "$ACCEL" \
 	--day-curve $D/demand.csv --peak-rps "$PEAK_RPS" --max-tokens "$MAX_TOKENS" \
+	--prompt-tokens "$PROMPT_TOKENS" \
 	--slo-ms "$SLO_MS" --hours "$HOURS" --json /tmp/loadgen.json --quiet \
 	> /tmp/loadgen.txt 2>&1 &
 lg=$!
@@ -153,6 +154,9 @@ ship /tmp/loadgen.json loadgen.json
 ship $D/curve.csv curve.csv
 echo "DEMO quota $quota" > $out
 grep -E '<[0-4]>' /tmp/agent.log | head -n 20 | sed 's/^/  agent: /'
+if [ -n "${DEMO_DEBUG:-}" ]; then
+	tail -n 40 /tmp/agent.log; tail -n 5 /tmp/wi.log /tmp/wb.log /tmp/loadgen.txt
+fi
 [ $rc = 0 ] || die "agent exit $rc"
 [ -s /tmp/day.log ] || die "no interval log"
 true
