@@ -62,7 +62,7 @@ TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE
 	$(GPU_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
-	style sparse clean help demo bench-netlink bench-sensor
+	style sparse clean help demo bench-netlink bench-sensor check-pkg deb
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -73,6 +73,8 @@ help:
 	@echo 'make check      all tests: unit, BPF, VM; ends with "N passed, N failed"'
 	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
+	@echo 'make check-pkg  DKMS, Debian packages, Ansible, kernel matrix (docs/rollout.md)'
+	@echo 'make deb        the Debian packages tokenfactory, tokenfactory-dkms into build/deb'
 	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
 	@echo 'make sparse     the module built with sparse (C=1)'
@@ -207,6 +209,16 @@ check-bpf: tests
 
 check-vm: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
 	$(Q)tests/run.sh vm
+
+# Packaging and rollout (docs/rollout.md): DKMS add/build/install and the
+# VM booting that module, the Debian packages, the Ansible role, the site
+# publisher, the kernel matrix. About 5 minutes: not part of make check.
+check-pkg: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
+	$(Q)tests/run.sh pkg
+
+# tokenfactory and tokenfactory-dkms into build/deb (packaging/build-deb.sh)
+deb:
+	$(Q)packaging/build-deb.sh $(B)/deb
 
 # Needs a host with NVIDIA GPUs and their driver; builds with cc alone.
 check-gpu: $(GPU_TOOLS)
