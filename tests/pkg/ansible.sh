@@ -60,6 +60,50 @@ else
 	fail ansible/shares "$out"
 fi
 
+# The configuration the role writes for two example hosts (weight 1 and
+# 2), checked by the agent's own reader where the build has it.
+mkdir -p "$tmp/roles/render/tasks" "$tmp/roles/render/templates" "$tmp/out"
+mkdir -p "$tmp/roles/render/defaults"
+cp "$A/roles/tokenfactory/defaults/main.yml" "$tmp/roles/render/defaults/"
+cp "$A"/roles/tokenfactory/templates/*.j2 "$tmp/roles/render/templates/"
+cat > "$tmp/roles/render/tasks/main.yml" <<YML
+- name: Render
+  ansible.builtin.template:
+    src: tokenfactoryd.conf.j2
+    dest: "$tmp/out/{{ inventory_hostname }}.conf"
+    mode: "0600"
+YML
+cat > "$tmp/render.yml" <<'YML'
+- name: Render
+  hosts: gpu-fremont-001,gpu-fremont-081
+  gather_facts: false
+  connection: local
+  roles:
+    - role: render
+YML
+render() {
+	local out f
+	out=$(ANSIBLE_ROLES_PATH=$tmp/roles ansible-playbook -i inventory/example.yml "$tmp/render.yml" \
+		-e vault_tokenfactory_mqtt_password=secret 2>&1) || { echo "$out" | tail -n 5; return 1; }
+	grep -qx 'share = 0.008333' "$tmp/out/gpu-fremont-001.conf" &&
+		grep -qx 'share = 0.016666' "$tmp/out/gpu-fremont-081.conf" &&
+		grep -qx 'topic = site/fremont/surplus' "$tmp/out/gpu-fremont-081.conf" &&
+		grep -qx '\[gpu 0\]' "$tmp/out/gpu-fremont-081.conf" || { echo "unexpected config"; return 1; }
+	if "$B/tokenfactoryd" --help 2>&1 | grep -q -- --check-config; then
+		for f in "$tmp"/out/*.conf; do
+			"$B/tokenfactoryd" --check-config --config "$f" || return 1
+		done
+	else
+		echo "    (not checked by the agent: build/tokenfactoryd has no --check-config yet)" >&2
+	fi
+}
+if out=$(render 2>&1); then
+	pass ansible/config
+	printf '%s\n' "$out" | grep '^    ' || true
+else
+	fail ansible/config "$(tail -n 1 <<<"$out")"
+fi
+
 # check mode against this machine
 cat > "$tmp/inventory.yml" <<YML
 all:
