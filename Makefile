@@ -212,7 +212,7 @@ check-vm: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
 
 # Packaging and rollout (docs/rollout.md): DKMS add/build/install and the
 # VM booting that module, the Debian packages, the Ansible role, the site
-# publisher, the kernel matrix. About 5 minutes: not part of make check.
+# publisher, the kernel matrix. About 4 minutes: not part of make check.
 check-pkg: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
 	$(Q)tests/run.sh pkg
 

@@ -61,7 +61,7 @@ layer_vm() {
 }
 
 # Packaging and rollout (tests/pkg/*.sh): DKMS, the Debian packages, the
-# Ansible role, the site publisher, the kernel matrix. Needs root; about 5
+# Ansible role, the site publisher, the kernel matrix. Needs root; about 4
 # minutes on the shared 2-core machine, so make check-pkg, not make check.
 # deb before ansible: the role's check-mode run installs make deb's packages.
 layer_pkg() {

@@ -58,7 +58,7 @@ check deb/files-tokenfactory has_files "$tf_deb" \
 	/usr/share/bash-completion/completions/tfctl \
 	/usr/share/man/man8/tfctl.8.gz /usr/share/man/man1/tf-caiso.1.gz \
 	/usr/share/man/man1/tf-site-publish.1.gz \
-	/usr/share/doc/tokenfactory/copyright /usr/share/doc/tokenfactory/rollout.md \
+	/usr/share/doc/tokenfactory/copyright /usr/share/doc/tokenfactory/rollout.md.gz \
 	/usr/share/doc/tokenfactory/examples/systemd/nvidia.conf
 check deb/files-dkms has_files "$dkms_deb" \
 	/usr/src/tokenfactory-$ver/dkms.conf /usr/src/tokenfactory-$ver/Kbuild \
