@@ -82,7 +82,8 @@ TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE
 	$(GPU_TOOLS) $(DEMO_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
-	style sparse clean help demo bench-netlink bench-sensor fuzz-netlink check-debug
+	style sparse clean help demo bench-netlink bench-sensor fuzz-netlink check-debug \
+	check-pkg deb
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -93,6 +94,8 @@ help:
 	@echo 'make check      all tests: unit, BPF, VM; ends with "N passed, N failed"'
 	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
+	@echo 'make check-pkg  DKMS, Debian packages, Ansible, kernel matrix (docs/rollout.md)'
+	@echo 'make deb        the Debian packages tokenfactory, tokenfactory-dkms into build/deb'
 	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
 	@echo 'make eval [TRACE=f] [DAYS=FROM..TO] [JSON=1]   policies on the CAISO trace (docs/eval.md)'
 
@@ -320,6 +323,16 @@ check-bpf: tests
 
 check-vm: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
 	$(Q)tests/run.sh vm
+
+# Packaging and rollout (docs/rollout.md): DKMS add/build/install and the
+# VM booting that module, the Debian packages, the Ansible role, the site
+# publisher, the kernel matrix. About 4 minutes: not part of make check.
+check-pkg: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
+	$(Q)tests/run.sh pkg
+
+# tokenfactory and tokenfactory-dkms into build/deb (packaging/build-deb.sh)
+deb:
+	$(Q)packaging/build-deb.sh $(B)/deb
 
 # Needs a host with NVIDIA GPUs and their driver; builds with cc alone.
 check-gpu: $(GPU_TOOLS)

@@ -29,6 +29,12 @@ PKGS=(
 	# VM tests: qemu, a static busybox for the guest's init, cpio for its
 	# initramfs; powercap-info reads the module's powercap zones in the guest
 	qemu-system-x86 busybox-static cpio xz-utils powercap-utils
+	# packaging (make deb, make check-pkg): DKMS, the Debian packages and
+	# lintian, the Ansible role and its linter, the site publisher's broker
+	dkms debhelper dh-dkms dpkg-dev fakeroot lintian ansible ansible-lint
+	mosquitto mosquitto-clients
+	# the kernel matrix (tests/pkg/kmatrix.sh) builds for 6.1 rt as well
+	linux-headers-rt-amd64
 )
 if [ "${VM_KERNEL:-}" = rt ]; then
 	PKGS+=(linux-headers-rt-amd64)

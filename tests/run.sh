@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs test layers (unit, bpf, vm, gpu) and prints one line per test,
+# Runs test layers (unit, bpf, vm, pkg, gpu) and prints one line per test,
 # "PASS: layer/name" or "FAIL: layer/name", then the verdict
 # "N passed, N failed". Exit status 0 only if nothing failed.
 # T=pattern runs only the tests whose name contains pattern.
@@ -60,6 +60,18 @@ layer_bpf() {
 
 layer_vm() {
 	"$top/tests/vm/run.sh" || echo "FAIL: vm/harness (exit $?)"
+}
+
+# Packaging and rollout (tests/pkg/*.sh): DKMS, the Debian packages, the
+# Ansible role, the site publisher, the kernel matrix. Needs root; about 4
+# minutes on the shared 2-core machine, so make check-pkg, not make check.
+# deb before ansible: the role's check-mode run installs make deb's packages.
+layer_pkg() {
+	local t
+	for t in dkms deb ansible site-publish kmatrix; do
+		[ -n "$T" ] && [[ "$t" != *"$T"* ]] && continue
+		bash "$top/tests/pkg/$t.sh"
+	done
 }
 
 # Read-only NVML checks on this host's NVIDIA GPUs (not part of make check).

@@ -11,7 +11,8 @@
 # quick probe boots), TF_VM_APPEND (more kernel parameters, e.g. tf.fuzz_n=N
 # for 92-fuzz), TF_VM_SUITE (tests, the default, or bench: the
 # directory under tests/vm/ whose scripts run), TF_VM_TIMEOUT (s, default 600), TF_VM_KEEP=1 keeps the
-# work directory.
+# work directory, TF_VM_MODULE (the tokenfactory.ko to insert, default the
+# one make module built; tests/pkg/dkms.sh passes the DKMS-built one).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,11 +28,11 @@ fail() {
 [ -n "${KDIR:-}" ] && [ -r "$KDIR/include/generated/utsrelease.h" ] ||
 	fail "setup (no kernel headers at KDIR='${KDIR:-}': make deps)"
 kver=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' "$KDIR/include/generated/utsrelease.h")
-ko=$top/tokenfactory.ko
+ko=${TF_VM_MODULE:-$top/tokenfactory.ko}
 [ -r "$ko" ] || fail "setup (no $ko: make module)"
 vermagic=$(modinfo -F vermagic "$ko" 2>/dev/null || true)
 [ "${vermagic%% *}" = "$kver" ] ||
-	fail "setup (tokenfactory.ko is for '${vermagic%% *}', not $kver: make module)"
+	fail "setup ($ko is for '${vermagic%% *}', not $kver: make module)"
 kernel=$("$top/tests/vm/kernel.sh" "$kver") || fail "setup (no kernel image for $kver)"
 
 work=$(mktemp -d /tmp/tf-vm.XXXXXX)
@@ -146,7 +147,7 @@ pick_accel() {
 
 accel=$(pick_accel)
 build_initramfs "$work/initramfs.gz" "$top/tests/vm/init" add_suite
-echo "    booting $(basename "$kernel") ($accel) with tokenfactory.ko${T:+, tests matching '$T'}"
+echo "    booting $(basename "$kernel") ($accel) with ${TF_VM_MODULE:-tokenfactory.ko}${T:+, tests matching '$T'}"
 start=$(date +%s)
 rc=0
 qemu "$accel" "$work/initramfs.gz" "$work/console.log" "$work/result" \
