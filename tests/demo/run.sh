@@ -96,10 +96,12 @@ HOURS=$HOURS
 DEMO_DEBUG=${DEMO_DEBUG:-}
 EOF
 
+# the guest's progress lines as they come; everything in vm.log
 rc=0
 TF_VM_SUITE=demo T=day TF_VM_LIVE=1 TF_VM_FILES="$files" \
 	TF_VM_RESULT_OUT="$out/result.txt" TF_VM_TIMEOUT=${TF_VM_TIMEOUT:-900} \
-	"$top/tests/vm/run.sh" > "$out/vm.log" || rc=$?
+	"$top/tests/vm/run.sh" 2>&1 | tee "$out/vm.log" | grep --line-buffered -E '^  [^ ]' ||
+	rc=${PIPESTATUS[0]}
 grep -q '^PASS: vm/day$' "$out/vm.log" || {
 	cat "$out/vm.log"
 	die "the day did not run (log: $out/vm.log)"
