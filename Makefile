@@ -68,8 +68,8 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
-	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency
-BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench
+	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/bench/tf-agent-bench
+BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench $(B)/tests/bench/tf-agent-bench
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
 NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
@@ -80,7 +80,7 @@ TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE
 	$(GPU_TOOLS) $(DEMO_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
-	style sparse clean help demo bench-netlink bench-sensor
+	style sparse clean help demo bench-netlink bench-sensor bench-agent
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -91,7 +91,7 @@ help:
 	@echo 'make check      all tests: unit, BPF, VM; ends with "N passed, N failed"'
 	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
-	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
+	@echo 'make bench-netlink | bench-sensor | bench-agent   benchmarks (docs/benchmarks.md)'
 	@echo 'make eval [TRACE=f] [DAYS=FROM..TO] [JSON=1]   policies on the CAISO trace (docs/eval.md)'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
 	@echo 'make sparse     the module built with sparse (C=1)'
@@ -264,6 +264,17 @@ $(B)/tests/bench/tf-sensor-bench: $(B)/tests/bench/sensor_bench.o $(B)/agent/sen
 $(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
+# The agent's real tick (sensor, NVML, accounting, /metrics) with a netlink
+# double in the bench itself: no module on the host (docs/benchmarks.md).
+$(B)/tests/bench/agent_bench.o: tests/bench/agent_bench.c $(wildcard agent/*.h bpf/*.h) $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) -Iagent $(CFLAGS) -c $< -o $@
+
+$(B)/tests/bench/tf-agent-bench: $(B)/tests/bench/agent_bench.o $(B)/agent/agent.o \
+		$(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/nvml.o \
+		$(B)/agent/drm.o $(B)/agent/metrics.o $(B)/agent/promtext.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(NL_LIBS) $(MHD_LIBS) -ldl -lm -pthread
+
 $(B)/tests/bpf/test_sensor: $(B)/tests/bpf/test_sensor.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
 
@@ -320,6 +331,12 @@ export T KDIR VM_KERNEL
 # against a baseline measured in the same run (docs/benchmarks.md).
 bench-netlink: module userspace $(VM_TOOLS)
 	$(Q)TF_VM_SUITE=bench T=netlink tests/vm/run.sh
+
+# tokenfactoryd at a 1 s tick with 2,000 processes and 8 GPUs (the NVML test
+# double): natively (tf-agent-bench, the per-tick work, root) and in the VM
+# (tests/vm/bench/20-agent.sh, the whole daemon); figures against the goals.
+bench-agent: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
+	$(Q)tests/bench/agent.sh
 
 # The sensor on this machine's own kernel (root; perf and bpftrace from make
 # deps): ns per sched_switch from the kernel's BPF stats, and context-switch
