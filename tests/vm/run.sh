@@ -78,6 +78,7 @@ add_suite() {
 	copy_exe "$(command -v mosquitto)" /usr/sbin/mosquitto
 	copy_exe "$(command -v mosquitto_pub)" /usr/bin/mosquitto_pub
 	copy_exe "$B/tests/vm/tf-latency" /usr/bin/tf-latency
+	copy_exe "$B/tests/bench/tf-agent-bench" /usr/bin/tf-agent-bench
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"
 	install -m 0644 "$top"/tests/vm/"${TF_VM_SUITE:-tests}"/[0-9]*.sh "$root/tests/"
 }
