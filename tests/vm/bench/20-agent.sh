@@ -105,6 +105,12 @@ busy() {
 cputime() {	# pid: utime + stime, clock ticks
 	awk '{ print $14 + $15 }' /proc/$1/stat
 }
+# per thread: "tid (comm) utime stime" (no spaces in these names)
+threads() {
+	for t in /proc/$1/task/*; do
+		echo "${t##*/} $(awk '{ print $2, $14, $15 }' $t/stat)"
+	done | sort
+}
 
 sleep $SETTLE
 b0=$(busy)
@@ -120,9 +126,11 @@ kill -0 $agent 2>/dev/null || { cat /tmp/agent.log; die "agent died"; }
 grep -q "8 NVIDIA GPU" /tmp/agent.log || { cat /tmp/agent.log; die "the agent did not find 8 GPUs"; }
 b0=$(busy)
 a0=$(cputime $agent)
+threads $agent > /tmp/thr0
 t0=$(cut -d' ' -f1 /proc/uptime)
 sleep $WINDOW
 a1=$(cputime $agent)
+threads $agent > /tmp/thr1
 b1=$(busy)
 t1=$(cut -d' ' -f1 /proc/uptime)
 rss=$(sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' /proc/$agent/status)
@@ -132,6 +140,11 @@ wget -q -O /tmp/metrics http://127.0.0.1:9464/metrics || die "no /metrics"
 echo "agent-vm busy-pct $(awk -v d=$((b1 - b0)) -v w=$WINDOW -v hz=$HZ 'BEGIN { printf "%.2f", d * 100 / hz / w }')"
 echo "agent-vm agent-cpu-pct $(awk -v d=$((a1 - a0)) -v t0=$t0 -v t1=$t1 -v hz=$HZ 'BEGIN { printf "%.3f", d * 100 / hz / (t1 - t0) }')"
 echo "agent-vm agent-rss-kib $rss"
+for k in RssAnon RssFile RssShmem; do
+	echo "agent-vm agent-$k-kib $(sed -n "s/^$k:[^0-9]*\([0-9]*\).*/\1/p" /proc/$agent/status)"
+done
+# where the time went: threads, user and system (ms over the window)
+paste /tmp/thr0 /tmp/thr1 | awk -v hz=$HZ '$1 == $5 { printf "agent-vm thread %s%s user %d ms system %d ms\n", $1, $2, ($7 - $3) * 1000 / hz, ($8 - $4) * 1000 / hz }'
 echo "agent-vm agent-hwm-kib $hwm"
 echo "agent-vm agent-threads $thr"
 echo "agent-vm metrics-bytes $(wc -c < /tmp/metrics)"
