@@ -423,24 +423,43 @@ int main(int argc, char **argv)
 	nd.gpus = 8;
 	while ((opt = getopt_long(argc, argv, "p:b:g:t:i:w:h", lopts, NULL)) != -1) {
 		switch (opt) {
-		case 'p': procs = strtoul(optarg, NULL, 10); break;
-		case 'b': nbusy = strtoul(optarg, NULL, 10); break;
-		case 'g': nd.gpus = strtoul(optarg, NULL, 10); break;
-		case 't': ticks = strtoul(optarg, NULL, 10); break;
-		case 'i': interval_ms = strtoull(optarg, NULL, 10); break;
-		case 'w': warm = strtoul(optarg, NULL, 10); break;
-		case 'S': only_spawn = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'p':
+			procs = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			nbusy = strtoul(optarg, NULL, 10);
+			break;
+		case 'g':
+			nd.gpus = strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			ticks = strtoul(optarg, NULL, 10);
+			break;
+		case 'i':
+			interval_ms = strtoull(optarg, NULL, 10);
+			break;
+		case 'w':
+			warm = strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			only_spawn = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (nd.gpus > BENCH_MAX_GPUS || !ticks || !interval_ms) {
 		usage(stderr);
 		return 2;
 	}
+	err = spawn(procs, nbusy, interval_ms * 1000000);
+	/* after the fork: the children keep the default, SIGTERM ends them */
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	err = spawn(procs, nbusy, interval_ms * 1000000);
 	if (err) {
 		fprintf(stderr, "tf-agent-bench: fork: %s\n", strerror(-err));
 		reap();
