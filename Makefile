@@ -70,8 +70,9 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_privs
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
-	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz
-BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench
+	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
+	$(B)/tests/bench/tf-agent-bench
+BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench $(B)/tests/bench/tf-agent-bench
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
 NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
@@ -83,7 +84,7 @@ TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
 	style sparse clean help demo bench-netlink bench-sensor fuzz-netlink check-debug \
-	check-pkg deb
+	check-pkg deb bench-agent
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -96,7 +97,7 @@ help:
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
 	@echo 'make check-pkg  DKMS, Debian packages, Ansible, kernel matrix (docs/rollout.md)'
 	@echo 'make deb        the Debian packages tokenfactory, tokenfactory-dkms into build/deb'
-	@echo 'make bench-netlink | bench-sensor   benchmarks (docs/benchmarks.md)'
+	@echo 'make bench-netlink | bench-sensor | bench-agent   benchmarks (docs/benchmarks.md)'
 	@echo 'make eval [TRACE=f] [DAYS=FROM..TO] [JSON=1]   policies on the CAISO trace (docs/eval.md)'
 
 	@echo 'make fuzz-netlink [N=100000] [DEBUG_KERNEL=1]   the VM netlink fuzzer, long'
@@ -278,6 +279,17 @@ $(B)/tests/bench/tf-sensor-bench: $(B)/tests/bench/sensor_bench.o $(B)/agent/sen
 $(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS)
 
+# The agent's real tick (sensor, NVML, accounting, /metrics) with a netlink
+# double in the bench itself: no module on the host (docs/benchmarks.md).
+$(B)/tests/bench/agent_bench.o: tests/bench/agent_bench.c $(wildcard agent/*.h bpf/*.h) $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) -Iagent $(CFLAGS) -c $< -o $@
+
+$(B)/tests/bench/tf-agent-bench: $(B)/tests/bench/agent_bench.o $(B)/agent/agent.o \
+		$(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/nvml.o \
+		$(B)/agent/drm.o $(B)/agent/metrics.o $(B)/agent/promtext.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(NL_LIBS) $(MHD_LIBS) -ldl -lm -pthread
+
 $(B)/tests/bpf/test_sensor: $(B)/tests/bpf/test_sensor.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
 
@@ -344,6 +356,12 @@ export T KDIR VM_KERNEL DAY ACCEL QUOTA_FRAC
 # against a baseline measured in the same run (docs/benchmarks.md).
 bench-netlink: module userspace $(VM_TOOLS)
 	$(Q)TF_VM_SUITE=bench T=netlink tests/vm/run.sh
+
+# tokenfactoryd at a 1 s tick with 2,000 processes and 8 GPUs (the NVML test
+# double): natively (tf-agent-bench, the per-tick work, root) and in the VM
+# (tests/vm/bench/20-agent.sh, the whole daemon); figures against the goals.
+bench-agent: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
+	$(Q)tests/bench/agent.sh
 
 # The sensor on this machine's own kernel (root; perf and bpftrace from make
 # deps): ns per sched_switch from the kernel's BPF stats, and context-switch

@@ -100,6 +100,7 @@ add_suite() {
 		mkdir -p "$root/demo"
 		cp -r "$TF_VM_FILES"/. "$root/demo/"
 	fi
+	copy_exe "$B/tests/bench/tf-agent-bench" /usr/bin/tf-agent-bench
 	install -m 0644 "$top/tests/vm/lib.sh" "$root/tests/lib.sh"
 	install -m 0644 "$top"/tests/vm/"${TF_VM_SUITE:-tests}"/[0-9]*.sh "$root/tests/"
 }
