@@ -11,7 +11,9 @@
 # quick probe boots), TF_VM_APPEND (more kernel parameters, e.g. tf.fuzz_n=N
 # for 92-fuzz), TF_VM_SUITE (tests, the default, or bench: the
 # directory under tests/vm/ whose scripts run), TF_VM_TIMEOUT (s, default 600), TF_VM_KEEP=1 keeps the
-# work directory, TF_VM_MODULE (the tokenfactory.ko to insert, default the
+# work directory, TF_VM_LIVE=1 (the guest's progress lines as they come),
+# TF_VM_FILES (a directory copied to /demo), TF_VM_RESULT_OUT (a copy of the
+# result port's lines), TF_VM_MODULE (the tokenfactory.ko to insert, default the
 # one make module built; tests/pkg/dkms.sh passes the DKMS-built one).
 set -euo pipefail
 
@@ -151,8 +153,21 @@ build_initramfs "$work/initramfs.gz" "$top/tests/vm/init" add_suite
 echo "    booting $(basename "$kernel") ($accel) with ${TF_VM_MODULE:-tokenfactory.ko}${T:+, tests matching '$T'}"
 start=$(date +%s)
 rc=0
+# TF_VM_LIVE=1: the guest's "DEMO:" and progress lines as they come
+live=
+if [ "${TF_VM_LIVE:-0}" = 1 ]; then
+	: > "$work/console.log"
+	tail -F -n +1 "$work/console.log" 2>/dev/null |
+		grep --line-buffered -aE '^(DEMO:|  hour |FAIL:)' | sed -u 's/^DEMO: /  /' &
+	live=$!
+fi
 qemu "$accel" "$work/initramfs.gz" "$work/console.log" "$work/result" \
 	"${T:+tf.only=$T} ${TF_VM_APPEND:-}" "$timeout_s" || rc=$?
+if [ -n "$live" ]; then
+	sleep 0.5
+	pkill -f "tail -F -n \+1 $work/console.log" 2>/dev/null || true
+	wait "$live" 2>/dev/null || true
+fi
 echo "    guest ran $(($(date +%s) - start)) s"
 
 tr -d '\r' < "$work/result" > "$work/result.txt" || true
