@@ -4,11 +4,14 @@
  * sources, the token scrapers and /metrics run on threads of their own and
  * meet it through locked snapshots and an eventfd.
  *
- * The loop waits on three descriptors:
- *   timerfd   the tick: accounting (heartbeat, energy attributed, ledger),
- *             then control (signal -> budget -> tiers -> actuators);
+ * The loop waits on four descriptors:
+ *   timerfd   the tick: the accounting thread is started on it (heartbeat,
+ *             energy attributed, ledger);
+ *   eventfd   the accounting thread is done: control on a tick (signal ->
+ *             budget -> tiers -> actuators, tokens, /metrics);
  *   eventfd   a source accepted a new value: control at once, so a surplus
- *             step reaches the actuators in milliseconds, not a tick;
+ *             step reaches the actuators in milliseconds, not a tick, even
+ *             while accounting runs;
  *   signalfd  SIGTERM/SIGINT stop (actuators restored), SIGHUP reloads.
  * Everything is CLOCK_MONOTONIC: a wall-clock jump moves nothing.
  */
@@ -16,6 +19,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +45,84 @@ struct tfd_opts {
 	unsigned int max_procs;		/* 0: the config's */
 	bool no_counters, no_gpus, dry_run, once, verbose;
 };
+
+/*
+ * Accounting on a thread of its own: a tick walks every process the sensor
+ * saw and talks to the module, and the loop must stay free for signal
+ * values meanwhile. It has its own netlink socket (tf_agent); the loop
+ * reads its figures only after it said it is done.
+ */
+struct tfd_acct {
+	struct tf_agent *agent;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool go, busy, quit, started;
+	int done_fd;			/* written when a tick is done */
+	int err;			/* the last tick's */
+};
+
+static void *tfd_acct_main(void *arg)
+{
+	struct tfd_acct *t = arg;
+	uint64_t one = 1;
+	int err;
+
+	pthread_mutex_lock(&t->lock);
+	for (;;) {
+		while (!t->go && !t->quit)
+			pthread_cond_wait(&t->cond, &t->lock);
+		if (t->quit)
+			break;
+		t->go = false;
+		pthread_mutex_unlock(&t->lock);
+		err = tf_agent_tick(t->agent);
+		pthread_mutex_lock(&t->lock);
+		t->err = err;
+		if (write(t->done_fd, &one, sizeof(one)) != sizeof(one))
+			t->busy = false;	/* cannot happen with an eventfd */
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+/* A tick, unless the last is still running (then this one is skipped). */
+static bool tfd_acct_kick(struct tfd_acct *t)
+{
+	bool kicked = false;
+
+	pthread_mutex_lock(&t->lock);
+	if (!t->busy) {
+		t->busy = t->go = kicked = true;
+		pthread_cond_signal(&t->cond);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return kicked;
+}
+
+/* The tick's result; taking the lock makes its figures visible here. */
+static int tfd_acct_done(struct tfd_acct *t)
+{
+	int err;
+
+	pthread_mutex_lock(&t->lock);
+	t->busy = false;
+	err = t->err;
+	pthread_mutex_unlock(&t->lock);
+	return err;
+}
+
+static void tfd_acct_stop(struct tfd_acct *t)
+{
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->quit = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	t->started = false;
+}
 
 static void usage(FILE *f)
 {
@@ -169,7 +251,12 @@ int main(int argc, char **argv)
 	struct tf_ctl *ctl = NULL;
 	bool check = false, up = true, stop = false;
 	int tfd = -1, efd = -1, sfd = -1, opt, err, rc = 1;
-	struct pollfd pfd[3];
+	struct tfd_acct acct = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+		.done_fd = -1,
+	};
+	struct pollfd pfd[4];
 	sigset_t mask;
 	char *end;
 
@@ -279,16 +366,25 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	tfd_drop_privs(st);
+	acct.agent = agent;
+	acct.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (acct.done_fd < 0 ||
+	    (errno = pthread_create(&acct.thread, NULL, tfd_acct_main, &acct))) {
+		tf_log(TF_LOG_ERR, "start: accounting thread: %s", strerror(errno));
+		goto out;
+	}
+	acct.started = true;
 	sd_notify(0, "READY=1");
 
 	pfd[0] = (struct pollfd){ .fd = tfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = efd, .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[3] = (struct pollfd){ .fd = acct.done_fd, .events = POLLIN };
 	while (!stop) {
 		struct signalfd_siginfo si;
 		uint64_t n;
 
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			tf_log(TF_LOG_ERR, "poll: %s", strerror(errno));
@@ -299,8 +395,11 @@ int main(int argc, char **argv)
 				tf_ctl_step(ctl, false);
 		}
 		if (pfd[0].revents & POLLIN &&
-		    read(tfd, &n, sizeof(n)) == sizeof(n)) {
-			err = tf_agent_tick(agent);
+		    read(tfd, &n, sizeof(n)) == sizeof(n) && !tfd_acct_kick(&acct))
+			tf_log(TF_LOG_DEBUG, "tick: the last one still runs: skipped");
+		if (pfd[3].revents & POLLIN &&
+		    read(acct.done_fd, &n, sizeof(n)) == sizeof(n)) {
+			err = tfd_acct_done(&acct);
 			if (err && up)
 				tf_log(TF_LOG_ERR, "tick: %s", strerror(-err));
 			else if (!err && !up)
@@ -316,7 +415,10 @@ int main(int argc, char **argv)
 				       st->conservation_errors);
 			tf_ctl_agent(ctl, st);
 			tf_ctl_step(ctl, true);
-			/* the watchdog is fed by the loop itself: a hang starves it */
+			/*
+			 * The watchdog is fed when a tick went all the way
+			 * round: a hang in accounting or in control starves it.
+			 */
 			sd_notify(0, "WATCHDOG=1");
 			if (o.once && st->ticks >= 2)
 				break;
@@ -349,9 +451,13 @@ int main(int argc, char **argv)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
+	tfd_acct_stop(&acct);
 	tf_log(TF_LOG_INFO, "stopping after %" PRIu64 " ticks", st->ticks);
 	rc = st->conservation_errors ? 1 : 0;
 out:
+	tfd_acct_stop(&acct);
+	if (acct.done_fd >= 0)
+		close(acct.done_fd);
 	tf_ctl_close(ctl);	/* restores every actuator */
 	tf_agent_close(agent);
 	tf_config_free(&cfg);
