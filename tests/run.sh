@@ -63,8 +63,9 @@ layer_vm() {
 }
 
 # Packaging and rollout (tests/pkg/*.sh): DKMS, the Debian packages, the
-# Ansible role, the site publisher, the kernel matrix. Needs root; about 4
-# minutes on the shared 2-core machine, so make check-pkg, not make check.
+# Ansible role, the site publisher, the kernel matrix. Needs root; 4 to 6
+# minutes on a 2-core machine. make check runs it without trixie's 6.12
+# headers (TF_PKG_TRIXIE=0); make check-pkg with them.
 # deb before ansible: the role's check-mode run installs make deb's packages.
 layer_pkg() {
 	local t
