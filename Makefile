@@ -87,7 +87,7 @@ TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
 	style sparse clean help demo bench-netlink bench-sensor fuzz-netlink check-debug \
-	check-pkg deb bench-agent fuzz-parsers
+	check-pkg deb bench-agent fuzz-parsers check-fuzz
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -95,8 +95,8 @@ all: module userspace tests
 help:
 	@echo 'make            module, BPF sensor, tokenfactoryd, tfctl, tests'
 	@echo 'make deps       install build and test dependencies (apt-get)'
-	@echo 'make check      all tests: unit, BPF, VM; ends with "N passed, N failed"'
-	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
+	@echo 'make check      all tests: unit, BPF, fuzz, VM; ends with "N passed, N failed"'
+	@echo 'make check-unit | check-bpf | check-fuzz | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
 	@echo 'make check-pkg  DKMS, Debian packages, Ansible, kernel matrix (docs/rollout.md)'
 	@echo 'make deb        the Debian packages tokenfactory, tokenfactory-dkms into build/deb'
@@ -336,6 +336,9 @@ check-unit: tests
 
 check-bpf: tests
 	$(Q)tests/run.sh bpf
+
+check-fuzz: $(FUZZ_BINS)
+	$(Q)tests/run.sh fuzz
 
 check-vm: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
 	$(Q)tests/run.sh vm

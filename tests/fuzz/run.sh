@@ -27,7 +27,7 @@ mkdir -p "$B/artifacts"
 cd "$top" || exit 1
 rc=0
 for t in "${targets[@]}"; do
-	[ -n "$T" ] && [[ "$t" != *"$T"* ]] && continue
+	[ -n "$T" ] && [[ "fuzz/$t" != *"$T"* ]] && continue
 	bin=$B/fuzz_$t
 	if [ ! -x "$bin" ]; then
 		echo "FAIL: fuzz/$t (no $bin: make fuzz-parsers builds it)"
