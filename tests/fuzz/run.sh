@@ -45,9 +45,9 @@ for t in "${targets[@]}"; do
 	r=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1)
-	corp=$(ls "$B/corpus/$t" | wc -l)
+	corp=$(grep -oE 'corp: [0-9]+' "$log" | tail -n 1)
 	if [ $r -eq 0 ] && [ -n "$runs" ]; then
-		echo "PASS: fuzz/$t ($runs runs, $((runs / secs)) execs/s, $cov, corpus $corp)"
+		echo "PASS: fuzz/$t ($runs runs, $((runs / secs)) execs/s, $cov, $corp)"
 	else
 		echo "FAIL: fuzz/$t (exit $r; $log)"
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 | sed 's/^/    /'
