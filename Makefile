@@ -79,12 +79,15 @@ NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
 GPU_TOOLS := $(B)/tests/gpu/tf-nvml-check
 # The demo's inference worker, load generator and report (tests/demo/).
 DEMO_TOOLS := $(B)/tests/demo/tf-worker $(B)/tests/demo/tf-loadgen $(B)/tests/demo/tf-report
+# The parser fuzzers (libFuzzer, tests/fuzz/): make fuzz-parsers, make check.
+FUZZ_TARGETS := sigjson sighttp sigcsv config promtext promsel drm series caiso
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 TEST_BINS := $(UNIT_TESTS) $(BPF_TESTS) $(VM_TOOLS) $(BENCH_TOOLS) $(NVML_DOUBLE) \
 	$(GPU_TOOLS) $(DEMO_TOOLS)
 
 .PHONY: all module userspace tests deps check check-unit check-bpf check-vm check-gpu \
 	style sparse clean help demo bench-netlink bench-sensor fuzz-netlink check-debug \
-	check-pkg deb bench-agent
+	check-pkg deb bench-agent fuzz-parsers check-fuzz
 .DEFAULT_GOAL := all
 
 all: module userspace tests
@@ -92,14 +95,15 @@ all: module userspace tests
 help:
 	@echo 'make            module, BPF sensor, tokenfactoryd, tfctl, tests'
 	@echo 'make deps       install build and test dependencies (apt-get)'
-	@echo 'make check      all tests: unit, BPF, VM; ends with "N passed, N failed"'
-	@echo 'make check-unit | check-bpf | check-vm [T=name] [VM_KERNEL=rt]'
+	@echo 'make check      all tests: unit, BPF, fuzz, VM; ends with "N passed, N failed"'
+	@echo 'make check-unit | check-bpf | check-fuzz | check-vm [T=name] [VM_KERNEL=rt]'
 	@echo 'make check-gpu  read-only NVML checks on this host'"'"'s NVIDIA GPUs'
 	@echo 'make check-pkg  DKMS, Debian packages, Ansible, kernel matrix (docs/rollout.md)'
 	@echo 'make deb        the Debian packages tokenfactory, tokenfactory-dkms into build/deb'
 	@echo 'make bench-netlink | bench-sensor | bench-agent   benchmarks (docs/benchmarks.md)'
 	@echo 'make eval [TRACE=f] [DAYS=FROM..TO] [JSON=1]   policies on the CAISO trace (docs/eval.md)'
 
+	@echo 'make fuzz-parsers [FUZZ_SECONDS=20] [T=name]   libFuzzer on the agent'"'"'s parsers'
 	@echo 'make fuzz-netlink [N=100000] [DEBUG_KERNEL=1]   the VM netlink fuzzer, long'
 	@echo 'make check-debug [T=name]   the VM suite on a KASAN/UBSAN/lockdep/kmemleak kernel'
 	@echo 'make style      checkpatch.pl --strict over kmod/ and include/'
@@ -324,16 +328,20 @@ $(B)/tests/unit/test_demo_report: $(B)/tests/unit/test_demo_report.o $(B)/tests/
 
 # Each layer prints PASS:/FAIL: lines; tests/run.sh tallies them and prints
 # the verdict. T=name runs the tests whose name contains it.
-# pkg (DKMS into the VM, the packages, Ansible, the 6.1 kernel matrix) is
-# part of it; trixie's 6.12 headers (a 400 MB fetch) only in make check-pkg.
-check: all
-	$(Q)TF_PKG_TRIXIE=$${TF_PKG_TRIXIE:-0} tests/run.sh unit bpf vm pkg
+# fuzz: each parser fuzzer for 10 s. pkg (DKMS into the VM, the packages,
+# Ansible, the 6.1 kernel matrix); trixie's 6.12 headers (a 400 MB fetch)
+# only in make check-pkg.
+check: all $(FUZZ_BINS)
+	$(Q)TF_PKG_TRIXIE=$${TF_PKG_TRIXIE:-0} tests/run.sh unit bpf fuzz vm pkg
 
 check-unit: tests
 	$(Q)tests/run.sh unit
 
 check-bpf: tests
 	$(Q)tests/run.sh bpf
+
+check-fuzz: $(FUZZ_BINS)
+	$(Q)tests/run.sh fuzz
 
 check-vm: module userspace $(VM_TOOLS) $(NVML_DOUBLE)
 	$(Q)tests/run.sh vm
@@ -387,6 +395,43 @@ CURVE ?= tests/eval/cpu-curve.csv
 eval: $(B)/tf-eval
 	$(Q)$(B)/tf-eval --curve $(CURVE) $(if $(DAYS),--days $(DAYS)) $(if $(JSON),--json) \
 		$(EVAL_ARGS) $(TRACE)
+
+# ---- parser fuzzing (libFuzzer) ------------------------------------------------
+# The agent's parsers built with clang's libFuzzer, ASan and UBSan (any UB
+# aborts) into build/fuzz/, one target per tests/fuzz/fuzz_NAME.c, seeds in
+# tests/fuzz/corpus/NAME/. tests/fuzz/run.sh runs each for FUZZ_SECONDS;
+# make check's fuzz layer runs each for 10 s (docs/testing.md).
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_SECONDS ?= 20
+FUZZ_SIG := $(B)/fuzz/agent/sigparse.o $(B)/fuzz/agent/trace.o
+FUZZ_CONF := $(B)/fuzz/agent/config.o $(B)/fuzz/agent/localday.o $(B)/fuzz/agent/trace.o \
+	$(B)/fuzz/agent/units.o $(B)/fuzz/agent/policy.o
+
+$(B)/fuzz/agent/%.o: agent/%.c $(wildcard agent/*.h) include/uapi/linux/tokenfactory.h
+	@mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)$(FUZZ_CC) $(TF_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		$(FUZZ_DEFS) -c $< -o $@
+# config.c opens the files its keys name: through the target's guard
+$(B)/fuzz/agent/config.o: FUZZ_DEFS := -Dfopen=tf_fuzz_fopen
+
+$(B)/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h $(wildcard agent/*.h)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)$(FUZZ_CC) $(TF_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-Iagent -c $< -o $@
+
+$(B)/fuzz/fuzz_sigjson $(B)/fuzz/fuzz_sighttp $(B)/fuzz/fuzz_sigcsv: $(FUZZ_SIG)
+$(B)/fuzz/fuzz_config: $(FUZZ_CONF)
+$(B)/fuzz/fuzz_promtext $(B)/fuzz/fuzz_promsel: $(B)/fuzz/agent/promtext.o
+$(B)/fuzz/fuzz_drm: $(B)/fuzz/agent/drm.o
+$(B)/fuzz/fuzz_series $(B)/fuzz/fuzz_caiso: $(B)/fuzz/agent/trace.o
+$(B)/fuzz/fuzz_%: $(B)/fuzz/fuzz_%.o
+	$(call msg,FUZZ-LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
+		$(JSON_LIBS) $(INIH_LIBS) -lm
+
+fuzz-parsers: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The netlink fuzzer's VM test (tests/vm/tests/92-fuzz.sh) with N requests
 # instead of 10,000; DEBUG_KERNEL=1 runs it on the debug kernel.

@@ -21,6 +21,11 @@
 #define NS_PER_S	1000000000LL
 /* 9999-12-31T23:59:59Z: later timestamps are garbage */
 #define TS_MAX_S	253402300799LL
+/*
+ * A time stamp in ns must fit an int64_t: up to 2262-04-11T23:47:15Z (a
+ * later one overflowed t * NS_PER_S; found by tests/fuzz/fuzz_sigjson).
+ */
+#define TS_MAX_NS_S	(INT64_MAX / NS_PER_S - 1)
 #define LBS_PER_MWH_TO_G_PER_KWH	0.45359237
 
 __attribute__((format(printf, 3, 4)))
@@ -107,7 +112,7 @@ int tf_sig_parse_iso8601(const char *s, int64_t *ns)
 		return -1;
 	t = tf_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	    sign * (oh * 3600 + om * 60);
-	if (t < 0 || t > TS_MAX_S)
+	if (t < 0 || t > TS_MAX_NS_S)
 		return -1;
 	*ns = t * NS_PER_S + frac;
 	return 0;
@@ -260,7 +265,7 @@ static int get_time(json_object *v, const char *name, int64_t *ns, char *err,
 	}
 	if (v && is_number(v)) {
 		d = json_object_get_double(v);
-		if (!isfinite(d) || d < 0 || d > TS_MAX_S)
+		if (!isfinite(d) || d < 0 || d >= TS_MAX_NS_S + 1)
 			return fail(err, errsz, "%s: bad timestamp", name);
 		*ns = (int64_t)d * NS_PER_S + llround((d - floor(d)) * 1e9);
 		return 0;

@@ -91,6 +91,24 @@ static char *tf_field(char *line, unsigned int n)
 	return p;
 }
 
+/* Days in a month of the proleptic Gregorian calendar. */
+static unsigned int tf_month_days(int y, unsigned int m)
+{
+	static const unsigned char days[] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return days[m - 1] + (m == 2 && leap);
+}
+
+/*
+ * The longest span of days a report may cover: the hourly series is
+ * allocated for every hour of it, so one mistyped year (9842 beside 2018)
+ * asked for a gigabyte (found by tests/fuzz/fuzz_caiso).
+ */
+#define TF_TRACE_MAX_DAYS	(100 * 366)
+
 static bool tf_uint(const char *s, unsigned long max, unsigned long *v)
 {
 	char *end;
@@ -136,6 +154,13 @@ int tf_caiso_read(FILE *f, const char *name, long from, long to,
 				free(rows);
 				return -1;
 			}
+		/* day 31 of February would land in March, out of order */
+		if (v[1] > tf_month_days((int)v[2], v[0])) {
+			snprintf(err, errsz, "%s:%ld: field day: not a number in range",
+				 name, lineno);
+			free(rows);
+			return -1;
+		}
 		p = tf_field(line, 8);	/* curtailed_MWh */
 		mwh = p ? strtod(p, &end) : 0;
 		if (!p || end == p || (*end != ',' && *end != '\n' && *end && *end != '\r') ||
@@ -170,6 +195,12 @@ int tf_caiso_read(FILE *f, const char *name, long from, long to,
 	t0 = tf_caiso_hour_utc(rows[0].y, rows[0].m, rows[0].d, 1);
 	t1 = tf_caiso_hour_utc(rows[nrows - 1].y, rows[nrows - 1].m,
 			       rows[nrows - 1].d, 24) + 3600;
+	if ((t1 - t0) / 86400 > TF_TRACE_MAX_DAYS) {
+		snprintf(err, errsz, "%s: rows from %ld to %ld: over %d days apart (a year mistyped?)",
+			 name, rows[0].day, rows[nrows - 1].day, TF_TRACE_MAX_DAYS);
+		free(rows);
+		return -1;
+	}
 	out->n = (size_t)((t1 - t0) / 3600);
 	out->v = calloc(out->n, sizeof(*out->v));
 	if (!out->v) {

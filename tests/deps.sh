@@ -15,6 +15,9 @@ PKGS=(
 	linux-headers-amd64
 	# tests
 	libcmocka-dev valgrind sparse jq
+	# the parser fuzzers (tests/fuzz): clang's libFuzzer and sanitizer
+	# runtimes, only recommended by clang, so not pulled in by it here
+	libclang-rt-14-dev
 	# the quota's local day: tzdata zones (America/Los_Angeles, Europe/Berlin)
 	tzdata
 	# /metrics: promtool check metrics, and a real Prometheus scraping it

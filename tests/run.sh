@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs test layers (unit, bpf, vm, pkg, gpu) and prints one line per test,
+# Runs test layers (unit, bpf, fuzz, vm, pkg, gpu) and prints one line per test,
 # "PASS: layer/name" or "FAIL: layer/name", then the verdict
 # "N passed, N failed". Exit status 0 only if nothing failed.
 # T=pattern runs only the tests whose name contains pattern.
@@ -60,6 +60,13 @@ layer_bpf() {
 
 layer_vm() {
 	"$top/tests/vm/run.sh" || echo "FAIL: vm/harness (exit $?)"
+}
+
+# The agent's parsers under libFuzzer with ASan and UBSan (tests/fuzz/),
+# 10 s each (TF_FUZZ_SECONDS): about 1.5 minutes. make fuzz-parsers runs
+# them longer. A crash, leak, UB report or timeout fails the target.
+layer_fuzz() {
+	T="$T" "$top/tests/fuzz/run.sh" "${TF_FUZZ_SECONDS:-10}"
 }
 
 # Packaging and rollout (tests/pkg/*.sh): DKMS, the Debian packages, the

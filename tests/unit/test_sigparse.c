@@ -699,6 +699,53 @@ static void test_module(void **state)
 	assert_err(err, "signal: stale", "stale");
 }
 
+/*
+ * Found by tests/fuzz/fuzz_sigjson and fuzz_sighttp: a time stamp after
+ * 2262-04-11T23:47:15Z overflowed its int64_t ns (signed overflow, UB).
+ * The latest one that fits is accepted, a later one refused.
+ */
+static void test_time_overflow(void **state)
+{
+	static const char json[] =
+		"{\"surplus_w\": 250.5, \"carbon_g_kwh\": 123.4, "
+		"\"price_mwh\": -12.5, \"ts\": \"2824-05-01T14:00:00+02:00\", "
+		"\"site\": \"caiso\"}";
+	static const char wt[] =
+		"{\"data\":[{\"point_time\":\"4048-05-01T12:00:00Z\",\"value\":5},"
+		"{\"point_time\":\"2024-05-01T12:05:00Z\",\"value\":true}]}";
+	struct tf_source_cfg c = cfg();
+	struct tf_sigval v;
+	char err[TF_SIG_ERR];
+	int64_t ns;
+	const char *p;
+
+	(void)state;
+	assert_int_equal(tf_sig_parse_iso8601("2262-04-11T23:47:15.999999999Z",
+					      &ns), 0);
+	assert_int_equal(ns, 9223372035LL * S + 999999999);
+	assert_int_equal(tf_sig_parse_iso8601("2262-04-11T23:47:16Z", &ns), -1);
+	assert_int_equal(tf_sig_parse_iso8601("9999-12-31T23:59:59Z", &ns), -1);
+	assert_int_equal(tf_sig_parse_iso8601("2262-04-12T01:47:15+02:00", &ns),
+			 0);
+
+	assert_int_equal(tf_sig_parse_json(&c, json, strlen(json), &v, err,
+					   sizeof(err)), -1);
+	assert_err(err, "ts: bad timestamp", json);
+	p = "{\"surplus_w\":1,\"ts\":9223372035.5}";
+	assert_int_equal(tf_sig_parse_json(&c, p, strlen(p), &v, err,
+					   sizeof(err)), 0);
+	assert_int_equal(v.timestamp_ns, 9223372035LL * S + S / 2);
+	p = "{\"surplus_w\":1,\"ts\":9223372037}";
+	assert_int_equal(tf_sig_parse_json(&c, p, strlen(p), &v, err,
+					   sizeof(err)), -1);
+	assert_err(err, "ts: bad timestamp", p);
+
+	c.shape = TF_HTTP_WATTTIME;
+	assert_int_equal(tf_sig_parse_http(&c, wt, strlen(wt), NOON, &v, err,
+					   sizeof(err)), -1);
+	assert_err(err, "data[0].point_time: bad timestamp", wt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_csv_errors),
 		cmocka_unit_test(test_csv_line),
 		cmocka_unit_test(test_module),
+		cmocka_unit_test(test_time_overflow),
 	};
 
 	return TF_RUN_TESTS("sigparse", tests);

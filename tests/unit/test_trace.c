@@ -233,6 +233,47 @@ static void test_series(void **state)
 	free(big);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_caiso: a mistyped year (9842 beside 2018) made
+ * it allocate the hourly series for 7,800 years (1 GB); such a span is
+ * refused now. A day past the month's end (31 February) is refused too
+ * rather than landing in March, outside the sorted order.
+ */
+static void test_span_and_dates(void **state)
+{
+	struct tf_trace t;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(read_str(HEADER "1,11,9842,24,E,L,E,SOLR,9,\n"
+				  "3,11,2018,1,E,L,E,WIND,4,\n", 0, 0, &t, err,
+				  sizeof(err)), -1);
+	assert_null(t.v);
+	assert_non_null(strstr(err, "test.csv: rows from 20180311 to 98420111: over"));
+	/* 99 years is fine (868,000 hours) */
+	assert_int_equal(read_str(HEADER "1,1,1950,1,E,L,E,SOLR,9,\n"
+				  "12,31,2048,24,E,L,E,WIND,4,\n", 0, 0, &t, err,
+				  sizeof(err)), 0);
+	assert_int_equal(t.n, (size_t)(tf_days_from_civil(2049, 1, 1) -
+				       tf_days_from_civil(1950, 1, 1)) * 24);
+	tf_trace_free(&t);
+
+	assert_int_equal(read_str(HEADER "2,29,2018,1,E,L,E,SOLR,9,\n", 0, 0, &t,
+				  err, sizeof(err)), -1);
+	assert_string_equal(err, "test.csv:2: field day: not a number in range");
+	assert_int_equal(read_str(HEADER "4,31,2018,1,E,L,E,SOLR,9,\n", 0, 0, &t,
+				  err, sizeof(err)), -1);
+	/* 2016 and 2000 are leap years, 1900 is not */
+	assert_int_equal(read_str(HEADER "2,29,2016,1,E,L,E,SOLR,9,\n", 0, 0, &t,
+				  err, sizeof(err)), 0);
+	tf_trace_free(&t);
+	assert_int_equal(read_str(HEADER "2,29,2000,1,E,L,E,SOLR,9,\n", 0, 0, &t,
+				  err, sizeof(err)), 0);
+	tf_trace_free(&t);
+	assert_int_equal(read_str(HEADER "2,29,1900,1,E,L,E,SOLR,9,\n", 0, 0, &t,
+				  err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_errors_name_line_and_field),
 		cmocka_unit_test(test_dst_days_and_order),
 		cmocka_unit_test(test_series),
+		cmocka_unit_test(test_span_and_dates),
 	};
 
 	return TF_RUN_TESTS("trace", tests);
