@@ -108,6 +108,7 @@ struct tf_ctl {
 	bool fresh;
 	uint64_t surplus_uw;
 	bool logged_stale;
+	unsigned int nl_gen;		/* tf_nl_generation() at the last sync */
 };
 
 static uint64_t tf_mono_ns(void)
@@ -769,6 +770,12 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 	if (tick) {
 		tf_ctl_measure(ctl, ctl->last_tick_ns ? now - ctl->last_tick_ns : 0);
 		ctl->last_tick_ns = now;
+		/* a reloaded module knows none of our groups: create them again */
+		if (tf_nl_generation(ctl->nl) != ctl->nl_gen) {
+			ctl->nl_gen = tf_nl_generation(ctl->nl);
+			tf_log(TF_LOG_NOTICE, "module reloaded: groups created again");
+			tf_ctl_groups_sync(ctl);
+		}
 	}
 	fresh = tf_ctl_signal(ctl, &surplus);
 	if (!fresh && !ctl->logged_stale)
