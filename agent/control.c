@@ -156,6 +156,29 @@ static void tf_ctl_groups_sync(struct tf_ctl *ctl)
 	}
 }
 
+/*
+ * The module drops a cgroup member whose cgroup went offline (removed);
+ * one made again under the same path is a new cgroup: add it again, so
+ * that the group's energy keeps counting its processes.
+ */
+static void tf_ctl_member_again(struct tf_ctl *ctl, struct tf_ctl_group *g,
+				const struct tf_group_info *gi)
+{
+	char path[TF_CFG_PATH + 1];
+	unsigned int k;
+	int err;
+
+	snprintf(path, sizeof(path), "/%s", g->cfg->cgroup);
+	for (k = 0; k < gi->n_members; k++)
+		if (!gi->members[k].pid && !strcmp(gi->members[k].cgroup, path))
+			return;
+	err = tf_nl_member(ctl->nl, true, g->cfg->name, 0, path);
+	/* ENOENT: not there (yet); EEXIST: there under another spelling */
+	if (!err)
+		tf_log(TF_LOG_NOTICE, "group %s: cgroup %s is a member again",
+		       g->cfg->name, path);
+}
+
 static void *tf_ctl_scraper(void *arg)
 {
 	struct tf_ctl *ctl = arg;
@@ -448,6 +471,8 @@ static void tf_ctl_measure(struct tf_ctl *ctl, uint64_t dt_ns)
 			continue;
 		for (k = 0; k < gi.n_energy; k++)
 			uj += gi.energy[k].uj;
+		if (g->cfg->cgroup[0])
+			tf_ctl_member_again(ctl, g, &gi);
 		tf_group_info_free(&gi);
 		g->tick_uj = 0;
 		if (uj >= g->energy_uj && g->energy_uj) {
