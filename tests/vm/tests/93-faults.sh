@@ -195,7 +195,11 @@ echo $worker > $cg/tf.slice/batch/cgroup.procs
 wait_for 5 "the agent did not notice the cgroup back" logged 'group batch: cgroup .* is back'
 wait_for 5 "no cpu.max on the new cgroup" sh -c '! grep -q ^max /sys/fs/cgroup/tf.slice/batch/cpu.max'
 expect_eq "'is gone' logged once" "$(grep -c 'group batch: cgroup .* is gone' /tmp/agent.log)" 1
-echo "  observed: logged once, carried on, the new cgroup limited again (cpu.max '$(cat $cg/tf.slice/batch/cpu.max)')"
+# the module dropped the removed cgroup from the group: the agent adds the new one
+wait_for 5 "the new cgroup not a member of batch again" sh -c \
+	"tfctl -j group show batch | jq -e '[.groups[0].members[]? | select(.cgroup == \"/tf.slice/batch\")] | length == 1' > /dev/null"
+logged 'group batch: cgroup /tf.slice/batch is a member again' || die "member again not logged"
+echo "  observed: logged once, carried on, the new cgroup limited again (cpu.max '$(cat $cg/tf.slice/batch/cpu.max)') and a member of batch again"
 accounts_ok "case 3"
 
 # ---- 5. wall-clock jumps -----------------------------------------------------
@@ -284,6 +288,7 @@ $TF_INS || die "insmod again"
 accounts_reset
 wait_for 10 "the agent did not take control of the new module" sh -c '[ "$(tfctl -j status | jq .failsafe)" = false ]'
 wait_for 5 "reachable again not logged" logged 'module reachable again'
+wait_for 5 "resync not logged" logged 'module reloaded: groups created again'
 wait_for 5 "groups not created again" sh -c 'tfctl -j group show batch > /dev/null 2>&1'
 jcheck "$(tfctl -j group show batch)" '.groups[0].tier == "batch"'
 jcheck "$(tfctl -j group show chat)" '.groups[0].tier == "interactive"'
