@@ -108,6 +108,7 @@ struct tf_ctl {
 	bool fresh;
 	uint64_t surplus_uw;
 	bool logged_stale;
+	unsigned int nl_gen;		/* tf_nl_generation() at the last sync */
 };
 
 static uint64_t tf_mono_ns(void)
@@ -153,6 +154,29 @@ static void tf_ctl_groups_sync(struct tf_ctl *ctl)
 				       strerror(-err), tf_nl_errmsg(ctl->nl));
 		}
 	}
+}
+
+/*
+ * The module drops a cgroup member whose cgroup went offline (removed);
+ * one made again under the same path is a new cgroup: add it again, so
+ * that the group's energy keeps counting its processes.
+ */
+static void tf_ctl_member_again(struct tf_ctl *ctl, struct tf_ctl_group *g,
+				const struct tf_group_info *gi)
+{
+	char path[TF_CFG_PATH + 1];
+	unsigned int k;
+	int err;
+
+	snprintf(path, sizeof(path), "/%s", g->cfg->cgroup);
+	for (k = 0; k < gi->n_members; k++)
+		if (!gi->members[k].pid && !strcmp(gi->members[k].cgroup, path))
+			return;
+	err = tf_nl_member(ctl->nl, true, g->cfg->name, 0, path);
+	/* ENOENT: not there (yet); EEXIST: there under another spelling */
+	if (!err)
+		tf_log(TF_LOG_NOTICE, "group %s: cgroup %s is a member again",
+		       g->cfg->name, path);
 }
 
 static void *tf_ctl_scraper(void *arg)
@@ -447,6 +471,8 @@ static void tf_ctl_measure(struct tf_ctl *ctl, uint64_t dt_ns)
 			continue;
 		for (k = 0; k < gi.n_energy; k++)
 			uj += gi.energy[k].uj;
+		if (g->cfg->cgroup[0])
+			tf_ctl_member_again(ctl, g, &gi);
 		tf_group_info_free(&gi);
 		g->tick_uj = 0;
 		if (uj >= g->energy_uj && g->energy_uj) {
@@ -769,6 +795,12 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 	if (tick) {
 		tf_ctl_measure(ctl, ctl->last_tick_ns ? now - ctl->last_tick_ns : 0);
 		ctl->last_tick_ns = now;
+		/* a reloaded module knows none of our groups: create them again */
+		if (tf_nl_generation(ctl->nl) != ctl->nl_gen) {
+			ctl->nl_gen = tf_nl_generation(ctl->nl);
+			tf_log(TF_LOG_NOTICE, "module reloaded: groups created again");
+			tf_ctl_groups_sync(ctl);
+		}
 	}
 	fresh = tf_ctl_signal(ctl, &surplus);
 	if (!fresh && !ctl->logged_stale)

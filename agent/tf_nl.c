@@ -20,6 +20,7 @@
 struct tf_nl {
 	struct nl_sock *sk;
 	int family;
+	unsigned int generation;	/* times the family was found again */
 	int events_grp;
 	char errmsg[320];
 	/* the request in flight, to name the attribute an error points at */
@@ -319,8 +320,8 @@ static struct nl_msg *tf_nl_msg(struct tf_nl *nl, uint8_t cmd, int flags)
  * Sends msg (consumed) and runs the receive loop until the ack, the end of
  * the dump or an error. Returns -EINTR if a dump was interrupted by a change.
  */
-static int tf_nl_xfer(struct tf_nl *nl, struct nl_msg *msg,
-		      tf_nl_parse_fn parse, void *arg)
+static int tf_nl_xfer_once(struct tf_nl *nl, struct nl_msg *msg,
+			   tf_nl_parse_fn parse, void *arg)
 {
 	struct tf_nl_xfer x = { .nl = nl, .err = 1, .parse = parse, .arg = arg };
 	struct nlmsghdr *hdr;
@@ -359,6 +360,40 @@ static int tf_nl_xfer(struct tf_nl *nl, struct nl_msg *msg,
 	if (!x.err && x.intr)
 		return -EINTR;
 	return x.err;
+}
+
+/*
+ * A reloaded module registers its family under a new id: requests to the
+ * old one meet ENOENT before any handler runs. On ENOENT, look the family
+ * up again; if its id changed, send the request once more to the new one.
+ */
+static int tf_nl_xfer(struct tf_nl *nl, struct nl_msg *msg,
+		      tf_nl_parse_fn parse, void *arg)
+{
+	struct nlmsghdr *hdr;
+	int err, fam;
+
+	err = tf_nl_xfer_once(nl, msg, parse, arg);
+	if (err != -ENOENT || !nl->req)
+		return err;
+	fam = genl_ctrl_resolve(nl->sk, TF_GENL_NAME);
+	if (fam < 0 || fam == nl->family)
+		return err;
+	nl->family = fam;
+	nl->generation++;
+	msg = nlmsg_convert(nl->req);
+	if (!msg)
+		return -ENOMEM;
+	hdr = nlmsg_hdr(msg);
+	hdr->nlmsg_type = fam;
+	hdr->nlmsg_seq = NL_AUTO_SEQ;
+	hdr->nlmsg_pid = NL_AUTO_PORT;
+	return tf_nl_xfer_once(nl, msg, parse, arg);
+}
+
+unsigned int tf_nl_generation(const struct tf_nl *nl)
+{
+	return nl->generation;
 }
 
 /* ---- parsing ------------------------------------------------------------- */

@@ -138,6 +138,8 @@ struct tf_event {
 int tf_nl_open(struct tf_nl **out);
 void tf_nl_close(struct tf_nl *nl);
 const char *tf_nl_errmsg(const struct tf_nl *nl);
+/* Bumped each time the family is found under a new id (module reloaded). */
+unsigned int tf_nl_generation(const struct tf_nl *nl);
 
 int tf_nl_status(struct tf_nl *nl, struct tf_status *st);
 
