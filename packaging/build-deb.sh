@@ -23,14 +23,6 @@ mkdir -p "$stage"
 	tar --null --no-recursion --ignore-failed-read -cf - -T -) |
 	tar -xf - -C "$stage"
 cp -a "$top/packaging/debian" "$stage/debian"
-# The example configuration is another change's file; until it lands, a
-# placeholder stands in here, in the staging copy only.
-if [ ! -e "$stage/packaging/tokenfactoryd.conf" ]; then
-	echo "build-deb: packaging/tokenfactoryd.conf missing: placeholder in the package" >&2
-	printf '%s\n' '# tokenfactoryd configuration: see tokenfactoryd(8).' \
-		'# PLACEHOLDER: packaging/tokenfactoryd.conf was missing at build time.' \
-		> "$stage/packaging/tokenfactoryd.conf"
-fi
 
 (cd "$stage" && dpkg-buildpackage -b --no-sign -j2)
 ls "$out"/*.deb

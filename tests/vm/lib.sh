@@ -61,3 +61,17 @@ mon_stop() {
 	kill "$mon_pid" 2>/dev/null || true
 	wait "$mon_pid" 2>/dev/null || true
 }
+
+# broker_start: a mosquitto broker on 127.0.0.1:1883 as root (the guest has
+# no mosquitto user), returned once it takes a publish; its pid in $broker.
+broker_start() {
+	local n=0
+	printf 'listener 1883 127.0.0.1\nallow_anonymous true\nuser root\n' > /tmp/mosq.conf
+	mosquitto -c /tmp/mosq.conf > /tmp/mosq.log 2>&1 &
+	broker=$!
+	until mosquitto_pub -h 127.0.0.1 -t probe -m x 2>/dev/null; do
+		[ $n -lt 100 ] || die "broker did not start: $(cat /tmp/mosq.log)"
+		sleep 0.1
+		n=$((n + 1))
+	done
+}

@@ -18,15 +18,7 @@ echo +cpu > $cg/cgroup.subtree_control || die "no cpu controller"
 mkdir -p $cg/tf.slice/chat $cg/tf.slice/batch $cg/tf.slice/background
 echo +cpu > $cg/tf.slice/cgroup.subtree_control
 
-printf 'listener 1883 127.0.0.1\nallow_anonymous true\nuser root\n' > /tmp/mosq.conf
-mosquitto -c /tmp/mosq.conf > /tmp/mosq.log 2>&1 &
-broker=$!
-n=0
-until mosquitto_pub -h 127.0.0.1 -t probe -m x 2>/dev/null; do
-	[ $n -lt 100 ] || die "broker did not start"
-	sleep 0.1
-	n=$((n + 1))
-done
+broker_start
 
 # 2,000 sleepers waking once a second and 4 busy processes (5 % duty)
 tf-agent-bench --spawn -p 2000 -b 4 > /tmp/busy &

@@ -32,14 +32,7 @@ echo +cpu > $cg/cgroup.subtree_control
 mkdir -p $cg/tf.slice/interactive $cg/tf.slice/batch
 echo +cpu > $cg/tf.slice/cgroup.subtree_control
 
-printf 'listener 1883 127.0.0.1\nallow_anonymous true\nuser root\n' > /tmp/mosq.conf
-mosquitto -c /tmp/mosq.conf > /tmp/mosq.log 2>&1 &
-n=0
-until mosquitto_pub -h 127.0.0.1 -t probe -m x 2>/dev/null; do
-	[ $n -lt 100 ] || die "mosquitto did not start"
-	sleep 0.1
-	n=$((n + 1))
-done
+broker_start
 say "mosquitto broker on 127.0.0.1:1883"
 
 # Calibration: this guest's speed (QEMU TCG is far slower than the host

@@ -16,16 +16,7 @@ echo +cpu > $cg/cgroup.subtree_control || die "no cpu controller"
 mkdir -p $cg/tf.slice/chat $cg/tf.slice/batch
 echo +cpu > $cg/tf.slice/cgroup.subtree_control
 
-# the broker, as root (no mosquitto user in the guest)
-printf 'listener 1883 127.0.0.1\nallow_anonymous true\nuser root\n' > /tmp/mosq.conf
-mosquitto -c /tmp/mosq.conf > /tmp/mosq.log 2>&1 &
-broker=$!
-n=0
-until mosquitto_pub -h 127.0.0.1 -t probe -m x 2>/dev/null; do
-	[ $n -lt 100 ] || die "broker did not start: $(cat /tmp/mosq.log)"
-	sleep 0.1
-	n=$((n + 1))
-done
+broker_start
 
 cat > /tmp/tf.conf <<'EOF'
 [agent]

@@ -8,15 +8,7 @@
 . /tests/lib.sh
 set +e
 
-printf 'listener 1883 127.0.0.1\nallow_anonymous true\nuser root\n' > /tmp/mosq.conf
-mosquitto -c /tmp/mosq.conf > /tmp/mosq.log 2>&1 &
-broker=$!
-n=0
-until mosquitto_pub -h 127.0.0.1 -t probe -m x 2>/dev/null; do
-	[ $n -lt 100 ] || die "broker did not start"
-	sleep 0.1
-	n=$((n + 1))
-done
+broker_start
 
 # host k of the site: weight w_k of the site's total, as the Ansible role
 # computes it (packaging/ansible: share = weight / sum of weights)
