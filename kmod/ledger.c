@@ -6,6 +6,7 @@
  * periodic reap, or by its group's) leaves a final bill: multicast, and kept
  * in a ring of the last TF_BILLS_MAX (older ones are counted, not kept).
  */
+#include <linux/bitmap.h>
 #include <linux/bits.h>
 #include <linux/hashtable.h>
 #include <linux/math64.h>
@@ -164,17 +165,40 @@ static const struct nla_policy tf_entry_policy[TF_A_MAX + 1] = {
 };
 
 /*
- * Parses one entry into *a (energy per domain of this tick); checks
- * everything a push can get wrong.
+ * A push is parsed once, in pass 1, into these: pass 2 applies them without
+ * parsing again. An agent pushes a few thousand entries a tick, each naming
+ * one or two of the TF_MAX_DOMAINS domains; nothing per entry walks them all.
  */
-static int tf_entry_parse(const struct nlattr *nest, struct tf_account *a,
-			  struct netlink_ext_ack *extack)
+struct tf_push_ent {
+	pid_t nr;
+	char comm[TASK_COMM_LEN];
+	u64 tokens;
+	u64 green_uj;
+	struct tf_group *group;		/* stable: tf_lock is held throughout */
+	unsigned int first, n;		/* its domains in the pairs */
+};
+
+struct tf_push_pair {
+	u32 id;
+	u64 uj;
+};
+
+/*
+ * Parses one entry into *p and its energy, one pair per domain, into pairs
+ * (room for as many as it has TF_A_ENERGY nests); checks everything a push
+ * can get wrong. energy is zeroed scratch of TF_MAX_DOMAINS, left zeroed.
+ */
+static int tf_entry_parse(const struct nlattr *nest, u32 green_ppm,
+			  struct tf_push_ent *p, struct tf_push_pair *pairs,
+			  u64 *energy, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[TF_A_MAX + 1], *en[TF_A_ENERGY_MAX + 1], *pos;
-	u64 sum = 0;
+	DECLARE_BITMAP(mask, TF_MAX_DOMAINS);
+	unsigned int id;
+	u64 sum = 0, uj;
 	int rem, err;
-	u32 id;
 
+	/* deep: the policy validates every TF_A_ENERGY nest as well */
 	err = nla_parse_nested(tb, TF_A_MAX, nest, tf_entry_policy, extack);
 	if (err)
 		return err;
@@ -182,82 +206,95 @@ static int tf_entry_parse(const struct nlattr *nest, struct tf_account *a,
 		NL_SET_ERR_MSG_ATTR(extack, nest, "TF_A_LEDGER_PID: missing in entry");
 		return -EINVAL;
 	}
-	memset(a, 0, sizeof(*a));
-	a->nr = nla_get_u32(tb[TF_A_LEDGER_PID]);
-	if (tb[TF_A_LEDGER_TOKENS])
-		a->tokens = nla_get_u64(tb[TF_A_LEDGER_TOKENS]);
-	if (a->tokens > TF_TICK_MAX) {
+	p->nr = nla_get_u32(tb[TF_A_LEDGER_PID]);
+	p->tokens = tb[TF_A_LEDGER_TOKENS] ?
+		    nla_get_u64(tb[TF_A_LEDGER_TOKENS]) : 0;
+	if (p->tokens > TF_TICK_MAX) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TF_A_LEDGER_TOKENS],
 				    "TF_A_LEDGER_TOKENS: more than a tick can hold");
 		return -ERANGE;
 	}
+	p->comm[0] = '\0';
 	if (tb[TF_A_LEDGER_COMM])
-		nla_strscpy(a->comm, tb[TF_A_LEDGER_COMM], sizeof(a->comm));
+		nla_strscpy(p->comm, tb[TF_A_LEDGER_COMM], sizeof(p->comm));
+	p->n = 0;
+	p->green_uj = 0;
 	if (!tb[TF_A_LEDGER_ENERGY])
 		return 0;
+	bitmap_zero(mask, TF_MAX_DOMAINS);
 	nla_for_each_nested(pos, tb[TF_A_LEDGER_ENERGY], rem) {
-		err = nla_parse_nested(en, TF_A_ENERGY_MAX, pos,
-				       tf_energy_policy, extack);
+		/* validated above: only the two attributes to find */
+		err = nla_parse_nested(en, TF_A_ENERGY_MAX, pos, NULL, extack);
 		if (err)
-			return err;
+			goto out;
 		if (!en[TF_A_ENERGY_DOMAIN_ID] || !en[TF_A_ENERGY_UJ]) {
 			NL_SET_ERR_MSG_ATTR(extack, pos,
 					    "TF_A_ENERGY: needs TF_A_ENERGY_DOMAIN_ID and TF_A_ENERGY_UJ");
-			return -EINVAL;
+			err = -EINVAL;
+			goto out;
 		}
 		id = nla_get_u32(en[TF_A_ENERGY_DOMAIN_ID]);
 		if (!tf_domain_get(id)) {
 			NL_SET_ERR_MSG_ATTR(extack, en[TF_A_ENERGY_DOMAIN_ID],
 					    "TF_A_ENERGY_DOMAIN_ID: no such domain");
-			return -ENOENT;
+			err = -ENOENT;
+			goto out;
 		}
-		sum += nla_get_u64(en[TF_A_ENERGY_UJ]);
-		a->energy_uj[id] += nla_get_u64(en[TF_A_ENERGY_UJ]);
+		uj = nla_get_u64(en[TF_A_ENERGY_UJ]);
+		sum += uj;
 		/* each term is bounded first: the sums cannot wrap */
-		if (nla_get_u64(en[TF_A_ENERGY_UJ]) > TF_TICK_MAX ||
-		    sum > TF_TICK_MAX) {
+		if (uj > TF_TICK_MAX || sum > TF_TICK_MAX) {
 			NL_SET_ERR_MSG_ATTR(extack, en[TF_A_ENERGY_UJ],
 					    "TF_A_ENERGY_UJ: more than a tick can hold");
-			return -ERANGE;
+			err = -ERANGE;
+			goto out;
 		}
+		energy[id] += uj;
+		__set_bit(id, mask);
 	}
-	return 0;
+	for_each_set_bit(id, mask, TF_MAX_DOMAINS) {
+		pairs[p->n].id = id;
+		pairs[p->n++].uj = energy[id];
+	}
+	/* sum <= 2^48, ppm < 2^20: their product may not fit in 64 bits */
+	p->green_uj = mul_u64_u32_div(sum, green_ppm, TF_PPM);
+out:
+	for_each_set_bit(id, mask, TF_MAX_DOMAINS)
+		energy[id] = 0;
+	return err;
 }
 
 /* Room in an account, bill or group's counters for one more entry. */
 static bool tf_fits(const u64 *energy, u64 tokens, u64 green,
-		    const struct tf_account *a, u64 a_green)
+		    const struct tf_push_ent *p, const struct tf_push_pair *pairs)
 {
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < TF_MAX_DOMAINS; i++)
-		if (energy[i] > TF_TOTAL_MAX - a->energy_uj[i])
+	for (i = 0; i < p->n; i++)
+		if (energy[pairs[i].id] > TF_TOTAL_MAX - pairs[i].uj)
 			return false;
-	return tokens <= TF_TOTAL_MAX - a->tokens &&
-	       green <= TF_TOTAL_MAX - a_green;
+	return tokens <= TF_TOTAL_MAX - p->tokens &&
+	       green <= TF_TOTAL_MAX - p->green_uj;
 }
 
-/* The green part of a tick's energy: its share covered by surplus. */
-static u64 tf_green_uj(const struct tf_account *d, u32 green_ppm)
+static void tf_add(u64 *energy, u64 *tokens, u64 *green,
+		   const struct tf_push_ent *p, const struct tf_push_pair *pairs)
 {
-	u64 sum = 0;
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < TF_MAX_DOMAINS; i++)
-		sum += d->energy_uj[i];
-	/* sum <= 2^48, ppm < 2^20: their product may not fit in 64 bits */
-	return mul_u64_u32_div(sum, green_ppm, TF_PPM);
+	for (i = 0; i < p->n; i++)
+		energy[pairs[i].id] += pairs[i].uj;
+	*tokens += p->tokens;
+	*green += p->green_uj;
 }
 
-static void tf_account_add(struct tf_account *dst, const struct tf_account *d,
-			   u64 green_uj)
+static void tf_account_add(struct tf_account *dst, const struct tf_push_ent *p,
+			   const struct tf_push_pair *pairs)
 {
-	int i;
-
-	for (i = 0; i < TF_MAX_DOMAINS; i++)
-		dst->energy_uj[i] += d->energy_uj[i];
-	dst->tokens += d->tokens;
-	dst->green_uj += green_uj;
+	tf_add(dst->energy_uj, &dst->tokens, &dst->green_uj, p, pairs);
+	if (p->group)
+		tf_add(p->group->energy_uj, &p->group->tokens,
+		       &p->group->green_uj, p, pairs);
 }
 
 static bool tf_alive_nr(pid_t nr)
@@ -267,21 +304,6 @@ static bool tf_alive_nr(pid_t nr)
 
 	put_pid(pid);
 	return alive;
-}
-
-/* Adds a tick's share to the process's group, if it has one. */
-static struct tf_group *tf_group_add(const struct tf_account *a, u64 green)
-{
-	struct tf_group *g = tf_group_of(a->nr);
-	int i;
-
-	if (!g)
-		return NULL;
-	for (i = 0; i < TF_MAX_DOMAINS; i++)
-		g->energy_uj[i] += a->energy_uj[i];
-	g->tokens += a->tokens;
-	g->green_uj += green;
-	return g;
 }
 
 static struct tf_entry *tf_entry_new(pid_t nr)
@@ -308,34 +330,49 @@ static struct tf_entry *tf_entry_new(pid_t nr)
 int tf_ledger_push(struct nlattr *entries, u32 green_ppm,
 		   struct netlink_ext_ack *extack)
 {
-	struct tf_account *a;
+	unsigned int fresh = 0, n = 0, npairs = 0, k;
+	struct tf_push_pair *pairs = NULL;
+	struct tf_push_ent *ents = NULL;
 	struct nlattr *pos;
-	unsigned int fresh = 0;
+	u64 *energy;
 	int rem, err = 0;
 
-	a = kmalloc(sizeof(*a), GFP_KERNEL);
-	if (!a)
-		return -ENOMEM;
+	nla_for_each_nested(pos, entries, rem)
+		n++;
+	energy = kcalloc(TF_MAX_DOMAINS, sizeof(*energy), GFP_KERNEL);
+	ents = kvmalloc_array(max(n, 1U), sizeof(*ents), GFP_KERNEL);
+	/* a pair per TF_A_ENERGY nest at most, and each takes 24 bytes */
+	pairs = kvmalloc_array(nla_len(entries) / 24 + 1, sizeof(*pairs),
+			       GFP_KERNEL);
+	if (!energy || !ents || !pairs) {
+		err = -ENOMEM;
+		goto out;
+	}
 	/* pass 1: all of it valid, and room for every new process */
+	k = 0;
 	nla_for_each_nested(pos, entries, rem) {
-		struct tf_entry *e;
+		struct tf_push_ent *p = &ents[k++];
 		struct tf_account *dst;
+		struct tf_entry *e;
 		struct tf_group *g;
-		u64 green;
 
-		err = tf_entry_parse(pos, a, extack);
+		p->first = npairs;
+		err = tf_entry_parse(pos, green_ppm, p, pairs + npairs, energy,
+				     extack);
 		if (err)
 			goto out;
-		e = tf_entry_find(a->nr);
+		npairs += p->n;
+		e = tf_entry_find(p->nr);
 		if (!e)
 			fresh++;
 		/* where pass 2 adds it: the account, else a bill; its group */
-		dst = e ? &e->acct : tf_alive_nr(a->nr) ? NULL : tf_bill_find(a->nr);
-		g = tf_group_of(a->nr);
-		green = tf_green_uj(a, green_ppm);
+		dst = e ? &e->acct : tf_alive_nr(p->nr) ? NULL : tf_bill_find(p->nr);
+		g = tf_group_of(p->nr);
+		p->group = g;
 		if ((dst && !tf_fits(dst->energy_uj, dst->tokens, dst->green_uj,
-				     a, green)) ||
-		    (g && !tf_fits(g->energy_uj, g->tokens, g->green_uj, a, green))) {
+				     p, pairs + p->first)) ||
+		    (g && !tf_fits(g->energy_uj, g->tokens, g->green_uj, p,
+				   pairs + p->first))) {
 			NL_SET_ERR_MSG_ATTR(extack, pos,
 					    "TF_A_LEDGER_ENTRY: the account is full");
 			err = -ERANGE;
@@ -349,46 +386,45 @@ int tf_ledger_push(struct nlattr *entries, u32 green_ppm,
 		goto out;
 	}
 	/* pass 2: apply */
-	nla_for_each_nested(pos, entries, rem) {
-		struct tf_group *g;
-		struct tf_entry *e;
-		u64 green;
+	for (k = 0; k < n; k++) {
+		const struct tf_push_ent *p = &ents[k];
+		const struct tf_push_pair *pp = pairs + p->first;
+		/* found again: an earlier entry of this push may have billed it */
+		struct tf_entry *e = tf_entry_find(p->nr);
 
-		tf_entry_parse(pos, a, NULL);
-		e = tf_entry_find(a->nr);
-		green = tf_green_uj(a, green_ppm);
 		/*
 		 * The last of a process's time, reported after the module
 		 * billed it: it joins that bill rather than making a second.
 		 */
-		if (!e && !tf_alive_nr(a->nr)) {
-			struct tf_account *b = tf_bill_find(a->nr);
+		if (!e && !tf_alive_nr(p->nr)) {
+			struct tf_account *b = tf_bill_find(p->nr);
 
 			if (b) {
-				tf_account_add(b, a, green);
-				tf_group_add(a, green);
+				tf_account_add(b, p, pp);
 				tf_nl_notify_bill(b);
 				continue;
 			}
 		}
 		if (!e)
-			e = tf_entry_new(a->nr);
+			e = tf_entry_new(p->nr);
 		if (!e) {
 			err = -ENOMEM;
 			goto out;
 		}
 		/* the sensor's name for it: the task may be gone already */
-		if (a->comm[0])
-			memcpy(e->acct.comm, a->comm, sizeof(e->acct.comm));
-		tf_account_add(&e->acct, a, green);
-		g = tf_group_add(a, green);
-		strscpy(e->acct.group, g ? g->name : "", sizeof(e->acct.group));
+		if (p->comm[0])
+			memcpy(e->acct.comm, p->comm, sizeof(e->acct.comm));
+		tf_account_add(&e->acct, p, pp);
+		strscpy(e->acct.group, p->group ? p->group->name : "",
+			sizeof(e->acct.group));
 		/* a process already gone is billed at once: nothing is lost */
 		if (!tf_alive(e))
-			tf_ledger_exit(a->nr);
+			tf_ledger_exit(p->nr);
 	}
 out:
-	kfree(a);
+	kvfree(pairs);
+	kvfree(ents);
+	kfree(energy);
 	return err;
 }
 
