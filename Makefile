@@ -67,7 +67,8 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_eval $(B)/tests/unit/test_demo_worker \
 	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report \
 	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources \
-	$(B)/tests/unit/test_privs $(B)/tests/unit/test_oom
+	$(B)/tests/unit/test_privs $(B)/tests/unit/test_oom \
+	$(B)/tests/unit/test_sensor_msg
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
@@ -238,6 +239,10 @@ $(B)/tests/unit/test_oom: $(B)/tests/unit/test_oom.o $(B)/tests/unit/failalloc.o
 		$(OOM_OBJS:%=$(B)/agent/%.o)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(JSON_LIBS) $(CURL_LIBS) \
 	$(MHD_LIBS) -ldl -lm -pthread $(CMOCKA_LIBS)
+
+# The sensor's start-up failure messages (agent/sensor.c); no BPF loaded.
+$(B)/tests/unit/test_sensor_msg: $(B)/tests/unit/test_sensor_msg.o $(B)/agent/sensor.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)

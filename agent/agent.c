@@ -54,6 +54,13 @@ static uint64_t tf_mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static __thread char tf_agent_why[640];
+
+const char *tf_agent_error(void)
+{
+	return tf_agent_why;
+}
+
 int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
 {
 	struct tf_sensor_opts so = {
@@ -63,15 +70,26 @@ int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
 	struct tf_agent *a;
 	int err;
 
+	tf_agent_why[0] = '\0';
 	a = calloc(1, sizeof(*a));
-	if (!a)
+	if (!a) {
+		snprintf(tf_agent_why, sizeof(tf_agent_why), "%s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	err = tf_nl_open(&a->nl);
-	if (err)
+	if (err) {
+		snprintf(tf_agent_why, sizeof(tf_agent_why), "netlink: %s%s",
+			 strerror(-err),
+			 err == -ENOENT ? " (is tokenfactory.ko loaded?)" : "");
 		goto err_free;
+	}
 	err = tf_sensor_open2(&a->sensor, &so);
-	if (err)
+	if (err) {
+		/* libbpf's errno alone misleads: "No such process" for no BTF */
+		snprintf(tf_agent_why, sizeof(tf_agent_why), "sensor: %s",
+			 tf_sensor_error()[0] ? tf_sensor_error() : strerror(-err));
 		goto err_nl;
+	}
 	a->st.counters = tf_sensor_has_counters(a->sensor);
 	/* accounting only reads the GPUs; actuators get their own handle */
 	if (o->gpus && !tf_nvml_open(&a->nvml, TF_NVML_RDONLY)) {

@@ -340,8 +340,7 @@ int main(int argc, char **argv)
 	};
 	err = tf_agent_open(&agent, &ao);
 	if (err) {
-		tf_log(TF_LOG_ERR, "start: %s%s", strerror(-err),
-		       err == -ENOENT ? " (is tokenfactory.ko loaded?)" : "");
+		tf_log(TF_LOG_ERR, "start: %s", tf_agent_error());
 		goto out;
 	}
 	st = tf_agent_stats(agent);
