@@ -272,9 +272,15 @@ static void tf_agent_drm(struct tf_agent *a)
 	a->ndrm_last = n;
 }
 
-/* Each domain's delta since the last tick; false on the first sight of it. */
-static size_t tf_agent_deltas(struct tf_agent *a, struct tf_domain_info *v,
-			      unsigned int n, struct tf_dom_tick *out)
+/*
+ * Each domain's delta since the last tick (none on the first sight of it).
+ * Nothing changes in a: tf_agent_commit() takes the readings as the new
+ * baseline once the tick is accounted, so that a tick that fails (out of
+ * memory) leaves its energy to the next one instead of dropping it.
+ */
+static size_t tf_agent_deltas(const struct tf_agent *a,
+			      const struct tf_domain_info *v, unsigned int n,
+			      struct tf_dom_tick *out)
 {
 	size_t nd = 0;
 	unsigned int i;
@@ -294,10 +300,21 @@ static size_t tf_agent_deltas(struct tf_agent *a, struct tf_domain_info *v,
 			out[nd].delta_uj = v[i].energy_uj - a->last_uj[id];
 			nd++;
 		}
-		a->last_uj[id] = v[i].energy_uj;
-		a->seen[id] = true;
 	}
 	return nd;
+}
+
+static void tf_agent_commit(struct tf_agent *a, const struct tf_domain_info *v,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].id >= TF_NL_MAX_ENERGIES)
+			continue;
+		a->last_uj[v[i].id] = v[i].energy_uj;
+		a->seen[v[i].id] = true;
+	}
 }
 
 int tf_agent_tick(struct tf_agent *a)
@@ -327,18 +344,23 @@ int tf_agent_tick(struct tf_agent *a)
 	if (err)
 		return err;
 	nd = tf_agent_deltas(a, v, n, doms);
-	free(v);
 	if (a->rows_cap < a->nprocs) {
 		struct tf_ledger_row *r = realloc(a->rows, a->nprocs * sizeof(*r));
 
-		if (!r)
+		if (!r) {
+			free(v);
 			return -ENOMEM;
+		}
 		a->rows = r;
 		a->rows_cap = a->nprocs;
 	}
 	rows = tf_account_tick(doms, nd, a->procs, a->nprocs, a->rows);
-	if (rows < 0)
+	if (rows < 0) {
+		free(v);
 		return rows;
+	}
+	tf_agent_commit(a, v, n);
+	free(v);
 	for (i = 0; i < nd; i++) {
 		if (doms[i].type == TF_DOMAIN_HOST) {
 			host = doms[i].delta_uj;
