@@ -67,8 +67,9 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_eval $(B)/tests/unit/test_demo_worker \
 	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report \
 	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources \
-	$(B)/tests/unit/test_privs
-BPF_TESTS := $(B)/tests/bpf/test_sensor
+	$(B)/tests/unit/test_privs $(B)/tests/unit/test_oom \
+	$(B)/tests/unit/test_sensor_msg
+BPF_TESTS := $(B)/tests/bpf/test_sensor $(B)/tests/bpf/test_oom_agent
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
 	$(B)/tests/bench/tf-agent-bench
@@ -162,7 +163,7 @@ $(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h t
 # The sensor's tools and tests need no kernel shim (and kmod/signal.h would
 # shadow <signal.h>).
 SENSOR_TEST_OBJS := $(B)/tests/bpf/test_sensor.o $(B)/tests/vm/sensor_check.o \
-	$(B)/tests/bench/sensor_bench.o
+	$(B)/tests/bench/sensor_bench.o $(B)/tests/bpf/test_oom_agent.o
 $(SENSOR_TEST_OBJS): $(B)/tests/%.o: tests/%.c $(wildcard agent/*.h bpf/*.h tests/*.h tests/bpf/*.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
@@ -228,6 +229,20 @@ $(B)/tests/unit/test_sources: $(B)/tests/unit/test_sources.o $(B)/agent/source.o
 
 $(B)/tests/unit/test_privs: $(B)/tests/unit/test_privs.o $(B)/agent/privs.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lcap $(CMOCKA_LIBS)
+
+# Every allocation of the agent's data path failed in turn: failalloc.o
+# interposes malloc, calloc and realloc for the whole binary (libc's and the
+# libraries' own allocations too).
+OOM_OBJS := config units policy localday trace sigparse promtext tokens account \
+	attrib log metrics drm
+$(B)/tests/unit/test_oom: $(B)/tests/unit/test_oom.o $(B)/tests/unit/failalloc.o \
+		$(OOM_OBJS:%=$(B)/agent/%.o)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(JSON_LIBS) $(CURL_LIBS) \
+	$(MHD_LIBS) -ldl -lm -pthread $(CMOCKA_LIBS)
+
+# The sensor's start-up failure messages (agent/sensor.c); no BPF loaded.
+$(B)/tests/unit/test_sensor_msg: $(B)/tests/unit/test_sensor_msg.o $(B)/agent/sensor.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
@@ -296,6 +311,13 @@ $(B)/tests/bench/tf-agent-bench: $(B)/tests/bench/agent_bench.o $(B)/agent/agent
 
 $(B)/tests/bpf/test_sensor: $(B)/tests/bpf/test_sensor.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
+
+# The agent's tick with each allocation failing in turn (tests/unit/failalloc.c)
+# and a netlink double in the test; the real sensor, so root (make check-bpf).
+$(B)/tests/bpf/test_oom_agent: $(B)/tests/bpf/test_oom_agent.o $(B)/tests/unit/failalloc.o \
+		$(B)/agent/agent.o $(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/sensor.o \
+		$(B)/agent/nvml.o $(B)/agent/drm.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) -ldl -lm -pthread $(CMOCKA_LIBS)
 
 # ---- the demo's worker, load generator and report (tests/demo/README.md) ------
 # Plain C and libc, json-c and libmicrohttpd: no kernel shim, no skeleton.

@@ -54,6 +54,13 @@ static uint64_t tf_mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static __thread char tf_agent_why[640];
+
+const char *tf_agent_error(void)
+{
+	return tf_agent_why;
+}
+
 int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
 {
 	struct tf_sensor_opts so = {
@@ -63,15 +70,26 @@ int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
 	struct tf_agent *a;
 	int err;
 
+	tf_agent_why[0] = '\0';
 	a = calloc(1, sizeof(*a));
-	if (!a)
+	if (!a) {
+		snprintf(tf_agent_why, sizeof(tf_agent_why), "%s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	err = tf_nl_open(&a->nl);
-	if (err)
+	if (err) {
+		snprintf(tf_agent_why, sizeof(tf_agent_why), "netlink: %s%s",
+			 strerror(-err),
+			 err == -ENOENT ? " (is tokenfactory.ko loaded?)" : "");
 		goto err_free;
+	}
 	err = tf_sensor_open2(&a->sensor, &so);
-	if (err)
+	if (err) {
+		/* libbpf's errno alone misleads: "No such process" for no BTF */
+		snprintf(tf_agent_why, sizeof(tf_agent_why), "sensor: %s",
+			 tf_sensor_error()[0] ? tf_sensor_error() : strerror(-err));
 		goto err_nl;
+	}
 	a->st.counters = tf_sensor_has_counters(a->sensor);
 	/* accounting only reads the GPUs; actuators get their own handle */
 	if (o->gpus && !tf_nvml_open(&a->nvml, TF_NVML_RDONLY)) {
@@ -254,9 +272,15 @@ static void tf_agent_drm(struct tf_agent *a)
 	a->ndrm_last = n;
 }
 
-/* Each domain's delta since the last tick; false on the first sight of it. */
-static size_t tf_agent_deltas(struct tf_agent *a, struct tf_domain_info *v,
-			      unsigned int n, struct tf_dom_tick *out)
+/*
+ * Each domain's delta since the last tick (none on the first sight of it).
+ * Nothing changes in a: tf_agent_commit() takes the readings as the new
+ * baseline once the tick is accounted, so that a tick that fails (out of
+ * memory) leaves its energy to the next one instead of dropping it.
+ */
+static size_t tf_agent_deltas(const struct tf_agent *a,
+			      const struct tf_domain_info *v, unsigned int n,
+			      struct tf_dom_tick *out)
 {
 	size_t nd = 0;
 	unsigned int i;
@@ -276,10 +300,21 @@ static size_t tf_agent_deltas(struct tf_agent *a, struct tf_domain_info *v,
 			out[nd].delta_uj = v[i].energy_uj - a->last_uj[id];
 			nd++;
 		}
-		a->last_uj[id] = v[i].energy_uj;
-		a->seen[id] = true;
 	}
 	return nd;
+}
+
+static void tf_agent_commit(struct tf_agent *a, const struct tf_domain_info *v,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].id >= TF_NL_MAX_ENERGIES)
+			continue;
+		a->last_uj[v[i].id] = v[i].energy_uj;
+		a->seen[v[i].id] = true;
+	}
 }
 
 int tf_agent_tick(struct tf_agent *a)
@@ -309,18 +344,23 @@ int tf_agent_tick(struct tf_agent *a)
 	if (err)
 		return err;
 	nd = tf_agent_deltas(a, v, n, doms);
-	free(v);
 	if (a->rows_cap < a->nprocs) {
 		struct tf_ledger_row *r = realloc(a->rows, a->nprocs * sizeof(*r));
 
-		if (!r)
+		if (!r) {
+			free(v);
 			return -ENOMEM;
+		}
 		a->rows = r;
 		a->rows_cap = a->nprocs;
 	}
 	rows = tf_account_tick(doms, nd, a->procs, a->nprocs, a->rows);
-	if (rows < 0)
+	if (rows < 0) {
+		free(v);
 		return rows;
+	}
+	tf_agent_commit(a, v, n);
+	free(v);
 	for (i = 0; i < nd; i++) {
 		if (doms[i].type == TF_DOMAIN_HOST) {
 			host = doms[i].delta_uj;

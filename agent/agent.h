@@ -34,6 +34,12 @@ struct tf_agent_stats {
 };
 
 int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o);
+/*
+ * What the last failed tf_agent_open() on this thread could not do, for
+ * the log: "netlink: ... (is tokenfactory.ko loaded?)" or "sensor: loading
+ * the BPF object into the kernel failed: ...; needs ...".
+ */
+const char *tf_agent_error(void);
 void tf_agent_close(struct tf_agent *a);
 /* One tick; 0, or -errno when the module could not be reached. */
 int tf_agent_tick(struct tf_agent *a);

@@ -876,9 +876,19 @@ static char *tf_reader(char *str, int num, void *stream)
 
 	if (p->failed)
 		return NULL;	/* stop at the first error */
+	errno = 0;
 	n = getline(&p->buf, &p->bufsz, p->f);
-	if (n < 0)
+	if (n < 0) {
+		/*
+		 * Not the end of the file: getline() could not grow its
+		 * buffer (ENOMEM sets no error flag). Taken for the end, the
+		 * rest of the file would be silently left out.
+		 */
+		if (!feof(p->f))
+			tf_fail(p, p->lineno + 1, p->sname, NULL, "%s",
+				strerror(errno ? errno : EIO));
 		return NULL;
+	}
 	p->lineno++;
 	if (n > num - 1) {
 		tf_fail(p, p->lineno, p->sname, NULL,

@@ -261,14 +261,20 @@ static int tf_drm_pid(const char *proc_root, uint32_t pid,
 	if (tf_path(dir, sizeof(dir), "%s/%" PRIu32 "/fd", proc_root, pid))
 		return 0;
 	d = opendir(dir);
+	/*
+	 * Gone, or not ours to read: skipped. Out of memory is not: a scan
+	 * that silently left processes out would hand their GPU time to the
+	 * others.
+	 */
 	if (!d)
-		return 0;		/* gone, or not ours to read */
+		return errno == ENOMEM ? -ENOMEM : 0;
 	while ((e = readdir(d))) {
 		struct tf_drm_fdinfo fi;
 		struct tf_drm_use *u = NULL;
 		ssize_t len;
 		size_t i;
 		unsigned int c;
+		int rd;
 
 		if (e->d_name[0] == '.')
 			continue;
@@ -283,8 +289,12 @@ static int tf_drm_pid(const char *proc_root, uint32_t pid,
 		if (tf_path(path, sizeof(path), "%s/%" PRIu32 "/fdinfo/%s",
 			    proc_root, pid, e->d_name))
 			continue;
-		if (tf_drm_read(path, text, sizeof(text)) <= 0 ||
-		    tf_drm_parse_fdinfo(text, &fi))
+		rd = tf_drm_read(path, text, sizeof(text));
+		if (rd == -ENOMEM) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		if (rd <= 0 || tf_drm_parse_fdinfo(text, &fi))
 			continue;
 		for (c = 0; c < ncards; c++)
 			if (!strcmp(cards[c].pdev, fi.pdev))

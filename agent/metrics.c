@@ -373,11 +373,49 @@ static void render_actuators(FILE *f, const struct tf_mx_snapshot *s)
 	}
 }
 
+/*
+ * The exposition's buffer. Not open_memstream(): when glibc's memstream
+ * cannot grow, the write is dropped without setting the stream's error
+ * flag, and a truncated page would be served as if whole.
+ */
+struct mx_buf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static ssize_t mx_write(void *cookie, const char *data, size_t n)
+{
+	struct mx_buf *b = cookie;
+
+	if (b->failed)
+		return -1;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->failed = true;
+			return -1;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return (ssize_t)n;
+}
+
 int tf_metrics_render(const struct tf_mx_snapshot *s, char **out, size_t *len)
 {
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
+	cookie_io_functions_t io = { .write = mx_write };
+	struct mx_buf b = { 0 };
+	FILE *f = fopencookie(&b, "w", io);
+	int bad;
 
 	if (!f)
 		return -ENOMEM;
@@ -386,17 +424,14 @@ int tf_metrics_render(const struct tf_mx_snapshot *s, char **out, size_t *len)
 	render_groups(f, s);
 	render_signal(f, s);
 	render_actuators(f, s);
-	if (ferror(f)) {
-		fclose(f);
-		free(buf);
+	bad = ferror(f);
+	bad |= fclose(f);
+	if (bad || b.failed || !b.p) {
+		free(b.p);
 		return -ENOMEM;
 	}
-	if (fclose(f)) {
-		free(buf);
-		return -ENOMEM;
-	}
-	*out = buf;
-	*len = n;
+	*out = b.p;
+	*len = b.len;
 	return 0;
 }
 

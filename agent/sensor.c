@@ -280,23 +280,77 @@ static int tf_on_exit(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static __thread char tf_sensor_why[512];
+
+const char *tf_sensor_error(void)
+{
+	return tf_sensor_why;
+}
+
+void tf_sensor_explain(char *buf, size_t n, const char *step, int err,
+		       const char *btf)
+{
+	char why[160], hint[256] = "";
+
+	/* libbpf's own codes (-LIBBPF_ERRNO__*) have texts of their own */
+	if (libbpf_strerror(err, why, sizeof(why)))
+		snprintf(why, sizeof(why), "error %d", err);
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		snprintf(hint, sizeof(hint),
+			 "; needs CAP_BPF and CAP_PERFMON (or root)");
+		break;
+	case ENOENT:
+	case ESRCH:
+	case EOPNOTSUPP:
+		/* libbpf's answers when the kernel's BTF is missing or unreadable */
+		if (access(btf, R_OK))
+			snprintf(hint, sizeof(hint),
+				 "; needs the kernel's BTF at %s (CONFIG_DEBUG_INFO_BTF): not there",
+				 btf);
+		else
+			snprintf(hint, sizeof(hint),
+				 "; the kernel's BTF at %s is there but could not be loaded: out of memory (RLIMIT_AS?)",
+				 btf);
+		break;
+	case ENOMEM:
+		snprintf(hint, sizeof(hint),
+			 "; out of memory (RLIMIT_AS, or RLIMIT_MEMLOCK before 5.11)");
+		break;
+	default:
+		break;
+	}
+	snprintf(buf, n, "%s failed: %s%s", step, why, hint);
+}
+
+#define TF_BTF "/sys/kernel/btf/vmlinux"
+
 int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 {
 	unsigned int max_procs = o->max_procs ? o->max_procs : TF_DEF_PROCS;
 	size_t rbsz = 64 * 1024, ev;
+	const char *step = "allocating its state";
 	struct tf_sensor *s;
 	uint32_t zero = 0;
 	int err, cpu, k;
 
+	tf_sensor_why[0] = '\0';
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why), step,
+				  -ENOMEM, TF_BTF);
 		return -ENOMEM;
+	}
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0 || s->ncpus > TF_MAX_CPUS) {
 		err = s->ncpus <= 0 ? (s->ncpus ? s->ncpus : -EINVAL) : -E2BIG;
+		tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why),
+				  "counting the possible CPUs", err, TF_BTF);
 		free(s);
 		return err;
 	}
+	step = "reading the CPU topology";
 	err = tf_topology(s);
 	if (err)
 		goto err_free;
@@ -311,6 +365,7 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 	s->vals = calloc((size_t)TF_BATCH * s->ncpus, sizeof(*s->vals));
 	s->keys = calloc(TF_BATCH, sizeof(*s->keys));
 	s->ubuf = calloc(s->ncpus, sizeof(struct tf_proc_stat));
+	step = "allocating its buffers";
 	if (!s->flush_ns || !s->cpubuf || !s->vals || !s->keys || !s->ubuf) {
 		err = -ENOMEM;
 		goto err_free;
@@ -318,6 +373,7 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 	if (o->counters || o->sw_counters)
 		tf_counters_open(s, o->sw_counters);
 
+	step = "opening the BPF object";
 	s->skel = sensor__open();
 	if (!s->skel) {
 		err = -errno;
@@ -333,6 +389,7 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 		s->npkgs * sizeof(struct tf_exit_pkg);
 	while (rbsz < TF_RB_EVENTS * ev)
 		rbsz *= 2;
+	step = "sizing the BPF maps";
 	if (bpf_map__set_max_entries(s->skel->maps.tf_procs, max_procs) ||
 	    bpf_map__set_max_entries(s->skel->maps.tf_ident, max_procs) ||
 	    bpf_map__set_max_entries(s->skel->maps.tf_cgroups, o->max_cgroups ?
@@ -343,9 +400,11 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 	}
 	/* run on demand by tf_flush_all(), never attached */
 	bpf_program__set_autoattach(s->skel->progs.tf_flush, false);
+	step = "loading the BPF object into the kernel";
 	err = sensor__load(s->skel);
 	if (err)
 		goto err_destroy;
+	step = "connecting the CPU counters";
 	for (cpu = 0; s->counters && cpu < s->ncpus; cpu++) {
 		for (k = 0; k < 2; k++) {
 			struct bpf_map *m = k ? s->skel->maps.tf_instructions :
@@ -360,15 +419,18 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 		}
 	}
 	/* tgid 0 takes what no entry can: it must always be there */
+	step = "seeding the process map";
 	memset(s->ubuf, 0, s->ncpus * sizeof(struct tf_proc_stat));
 	if (bpf_map__update_elem(s->skel->maps.tf_procs, &zero, sizeof(zero), s->ubuf,
 				 s->ncpus * sizeof(struct tf_proc_stat), BPF_NOEXIST)) {
 		err = -errno;
 		goto err_destroy;
 	}
+	step = "attaching the BPF programs";
 	err = sensor__attach(s->skel);
 	if (err)
 		goto err_destroy;
+	step = "opening the exit ring buffer";
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.tf_exits), tf_on_exit,
 				 s, NULL);
 	if (!s->rb) {
@@ -376,6 +438,7 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 		goto err_destroy;
 	}
 	/* the baseline: the first collect reports from here */
+	step = "the first collect";
 	err = tf_sensor_collect(s, NULL, NULL);
 	if (err)
 		goto err_destroy;
@@ -383,9 +446,11 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 	return 0;
 
 err_destroy:
+	tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why), step, err, TF_BTF);
 	tf_sensor_close(s);
 	return err;
 err_free:
+	tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why), step, err, TF_BTF);
 	free(s->flush_ns);
 	free(s->cpubuf);
 	free(s->vals);

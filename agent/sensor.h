@@ -56,6 +56,17 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o);
 /* tf_sensor_open2 with counters tried and default sizes but max_procs. */
 int tf_sensor_open(struct tf_sensor **out, unsigned int max_procs);
 void tf_sensor_close(struct tf_sensor *s);
+/*
+ * Why the last tf_sensor_open2() on this thread failed: the step, libbpf's
+ * or the kernel's reason and what the sensor needs, e.g. "loading the BPF
+ * programs failed: Operation not permitted; needs CAP_BPF and CAP_PERFMON
+ * (or root)". "" after a successful open.
+ */
+const char *tf_sensor_error(void);
+/* The same text for step and err (negative errno), into buf. Pure but for
+ * a look at btf (the kernel's BTF file, normally /sys/kernel/btf/vmlinux). */
+void tf_sensor_explain(char *buf, size_t n, const char *step, int err,
+		       const char *btf);
 
 /* Whether cycles and instructions are counted (false: they read 0). */
 bool tf_sensor_has_counters(const struct tf_sensor *s);

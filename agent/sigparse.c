@@ -120,6 +120,16 @@ int tf_sig_parse_iso8601(const char *s, int64_t *ns)
 
 /* ---- JSON helpers -------------------------------------------------------- */
 
+/* buf is the JSON literal null, between blanks */
+static bool tf_is_null(const char *buf, size_t len)
+{
+	while (len && isspace((unsigned char)*buf))
+		buf++, len--;
+	while (len && isspace((unsigned char)buf[len - 1]))
+		len--;
+	return len == 4 && !memcmp(buf, "null", 4);
+}
+
 static int parse_root(const char *buf, size_t len, json_object **out,
 		      char *err, size_t errsz)
 {
@@ -168,6 +178,13 @@ static int parse_root(const char *buf, size_t len, json_object **out,
 		return fail(err, errsz, "payload: not JSON (%s at byte %zu)",
 			    json_tokener_error_desc(jerr), end);
 	}
+	/*
+	 * json-c 0.16 has no error code for memory: a tokener that could not
+	 * allocate a value ends "successfully" with none. Only the literal
+	 * null (and blanks) may parse to nothing.
+	 */
+	if (!o && !tf_is_null(buf, len))
+		return fail(err, errsz, "payload: out of memory");
 	/* strict mode has refused anything but blanks after the value */
 	*out = o;
 	return 0;

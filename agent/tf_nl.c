@@ -22,6 +22,10 @@ struct tf_nl {
 	int family;
 	unsigned int generation;	/* times the family was found again */
 	int events_grp;
+	unsigned int events_gone;	/* CTRL_CMD_DELFAMILY of ours seen */
+	unsigned int events_rejoined;	/* joined again after a reload */
+	bool events_lost;		/* gone, not yet joined again */
+	uint8_t ctrl_cmd;		/* the controller's notification just read */
 	char errmsg[320];
 	/* the request in flight, to name the attribute an error points at */
 	void *req;
@@ -969,23 +973,125 @@ int tf_nl_send_raw(struct tf_nl *nl, struct nl_msg *msg)
 
 /* ---- events ------------------------------------------------------------------ */
 
+/*
+ * The ids of the family and its "events" group, looked up on a socket of
+ * their own: on the events socket, the controller's reply could meet
+ * multicast messages in the same receive loop.
+ */
+static int tf_nl_lookup(int *family, int *grp)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int err = -ENOENT;
+
+	if (!sk)
+		return -ENOMEM;
+	if (genl_connect(sk)) {
+		nl_socket_free(sk);
+		return -ECONNREFUSED;
+	}
+	*family = genl_ctrl_resolve(sk, TF_GENL_NAME);
+	*grp = genl_ctrl_resolve_grp(sk, TF_GENL_NAME, TF_GENL_MCGRP_EVENTS);
+	if (*family >= 0 && *grp >= 0)
+		err = 0;
+	nl_socket_free(sk);
+	return err;
+}
+
 int tf_nl_events_join(struct tf_nl *nl)
 {
 	int grp = genl_ctrl_resolve_grp(nl->sk, TF_GENL_NAME,
 					TF_GENL_MCGRP_EVENTS);
+	int ctrl = genl_ctrl_resolve_grp(nl->sk, "nlctrl", "notify");
 
 	if (grp < 0)
 		return -ENOENT;
 	nl->events_grp = grp;
-	return nl_socket_add_membership(nl->sk, grp) ? -EIO : 0;
+	if (nl_socket_add_membership(nl->sk, grp))
+		return -EIO;
+	/* without the controller's notifications: no rejoin, events still flow */
+	if (ctrl >= 0)
+		nl_socket_add_membership(nl->sk, ctrl);
+	return 0;
 }
+
+unsigned int tf_nl_events_gone(const struct tf_nl *nl)
+{
+	return nl->events_gone;
+}
+
+unsigned int tf_nl_events_rejoined(const struct tf_nl *nl)
+{
+	return nl->events_rejoined;
+}
+
+int tf_nl_events_group(const struct tf_nl *nl)
+{
+	return nl->events_grp;
+}
+
+/* A controller notification about our family: note what happened. */
+static void tf_nl_ctrl_event(struct tf_nl *nl, struct nl_msg *msg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+
+	nl->ctrl_cmd = 0;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
+	    !tb[CTRL_ATTR_FAMILY_NAME] ||
+	    strcmp(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]), TF_GENL_NAME))
+		return;
+	nl->ctrl_cmd = gh->cmd;
+}
+
+/*
+ * After the controller's notification: an unloaded module took its group
+ * (and our membership) with it; a loaded one has a new family id and maybe
+ * a new group id. Joined again at the first notification that shows the
+ * group exists (NEWFAMILY carries the groups, NEWMCAST_GRP follows).
+ */
+static void tf_nl_follow(struct tf_nl *nl)
+{
+	int family, grp;
+
+	switch (nl->ctrl_cmd) {
+	case CTRL_CMD_DELFAMILY:
+		nl->events_gone++;
+		nl->events_lost = true;
+		break;
+	case CTRL_CMD_NEWFAMILY:
+	case CTRL_CMD_NEWMCAST_GRP:
+		if (!nl->events_lost || tf_nl_lookup(&family, &grp))
+			break;
+		if (nl_socket_add_membership(nl->sk, grp))
+			break;
+		nl->family = family;
+		nl->generation++;
+		nl->events_grp = grp;
+		nl->events_lost = false;
+		nl->events_rejoined++;
+		break;
+	default:
+		break;
+	}
+	nl->ctrl_cmd = 0;
+}
+
+struct tf_nl_ev_arg {
+	struct tf_nl *nl;
+	struct tf_event *ev;
+};
 
 static int tf_parse_event(struct nl_msg *msg, void *arg)
 {
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[TF_A_MAX + 1];
-	struct tf_event *ev = arg;
+	struct tf_nl_ev_arg *a = arg;
+	struct tf_event *ev = a->ev;
 
+	if (nlmsg_hdr(msg)->nlmsg_type == GENL_ID_CTRL) {
+		tf_nl_ctrl_event(a->nl, msg);
+		return NL_STOP;		/* ev->cmd 0: nothing to show */
+	}
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, TF_A_MAX, NULL) < 0)
 		return NL_SKIP;
 	ev->cmd = gh->cmd;
@@ -1043,15 +1149,18 @@ void tf_event_free(struct tf_event *ev)
 int tf_nl_event_recv(struct tf_nl *nl, struct tf_event *ev)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct tf_nl_ev_arg a = { nl, ev };
 	int err;
 
 	if (!cb)
 		return -ENOMEM;
 	memset(ev, 0, sizeof(*ev));
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, tf_nl_no_seq_check, NULL);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, tf_parse_event, ev);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, tf_parse_event, &a);
 	err = nl_recvmsgs(nl->sk, cb);
 	nl_cb_put(cb);
+	if (nl->ctrl_cmd)
+		tf_nl_follow(nl);
 	if (err < 0)
 		snprintf(nl->errmsg, sizeof(nl->errmsg), "%s", nl_geterror(err));
 	return err < 0 ? -EIO : 0;

@@ -180,9 +180,20 @@ int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 int tf_nl_accounts(struct tf_nl *nl, bool bills, struct tf_account_info **out,
 		   unsigned int *n);
 
-/* Joins the "events" group; then tf_nl_event_recv() blocks for the next. */
+/*
+ * Joins the "events" group; then tf_nl_event_recv() blocks for the next.
+ * It also follows the generic netlink controller's notifications: when the
+ * module is unloaded its group goes, and a reloaded module's family and
+ * group have new ids, which tf_nl_event_recv() joins again by itself (it
+ * returns with ev->cmd 0 then).
+ */
 int tf_nl_events_join(struct tf_nl *nl);
 int tf_nl_event_recv(struct tf_nl *nl, struct tf_event *ev);
+/* How often the family went away (module unloaded) and was joined again. */
+unsigned int tf_nl_events_gone(const struct tf_nl *nl);
+unsigned int tf_nl_events_rejoined(const struct tf_nl *nl);
+/* The "events" group's id now (changes when the module is reloaded). */
+int tf_nl_events_group(const struct tf_nl *nl);
 void tf_event_free(struct tf_event *ev);
 int tf_nl_fd(const struct tf_nl *nl);
 

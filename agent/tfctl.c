@@ -995,12 +995,21 @@ static int cmd_monitor(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	print_abort();
 	while (count < 0 || seen < count) {
+		unsigned int gone = tf_nl_events_gone(events);
+		unsigned int back = tf_nl_events_rejoined(events);
+
 		err = tf_nl_event_recv(events, &ev);
 		if (err) {
 			fprintf(stderr, "Error: monitor: %s.\n", tf_nl_errmsg(events));
 			tf_nl_close(events);
 			return TF_EXIT_ERR;
 		}
+		/* on stderr: stdout stays one event a line (a JSON document) */
+		if (tf_nl_events_gone(events) != gone)
+			fprintf(stderr, "monitor: module unloaded: waiting for it to come back\n");
+		if (tf_nl_events_rejoined(events) != back)
+			fprintf(stderr, "monitor: module reloaded: joined \"%s\" again (group %d)\n",
+				TF_GENL_MCGRP_EVENTS, tf_nl_events_group(events));
 		if (!ev.cmd)
 			continue;
 		print_begin(json);

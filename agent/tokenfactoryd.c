@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 	struct tf_agent *agent = NULL;
 	struct tf_ctl *ctl = NULL;
 	bool check = false, up = true, stop = false;
+	int down_err = 0;	/* the error that stopped the ticks */
 	int tfd = -1, efd = -1, sfd = -1, opt, err, rc = 1;
 	struct tfd_acct acct = {
 		.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -340,8 +341,7 @@ int main(int argc, char **argv)
 	};
 	err = tf_agent_open(&agent, &ao);
 	if (err) {
-		tf_log(TF_LOG_ERR, "start: %s%s", strerror(-err),
-		       err == -ENOENT ? " (is tokenfactory.ko loaded?)" : "");
+		tf_log(TF_LOG_ERR, "start: %s", tf_agent_error());
 		goto out;
 	}
 	st = tf_agent_stats(agent);
@@ -403,7 +403,12 @@ int main(int argc, char **argv)
 			if (err && up)
 				tf_log(TF_LOG_ERR, "tick: %s", strerror(-err));
 			else if (!err && !up)
-				tf_log(TF_LOG_NOTICE, "tick: module reachable again");
+				/* a tick out of memory did not lose the module */
+				tf_log(TF_LOG_NOTICE, "tick: %s",
+				       down_err == -ENOMEM ? "ticking again after running out of memory" :
+				       "module reachable again");
+			if (err && up)
+				down_err = err;
 			up = !err;
 			if (!err)
 				tf_log(st->conservation_errors ? TF_LOG_ERR : TF_LOG_DEBUG,

@@ -116,23 +116,28 @@ static int tok_easy(struct tf_tokens *t, size_t i)
 {
 	struct tok_conn *c = &t->c[i];
 	CURL *e = curl_easy_init();
+	CURLcode r = CURLE_OK;
 
 	if (!e)
 		return -ENOMEM;
 	c->easy = e;
-	if (curl_easy_setopt(e, CURLOPT_URL, t->g[i].url) ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, t->timeout_ms) ||
-	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) ||
-	    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "") ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, "tokenfactoryd") ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, tok_write) ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, c) ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf) ||
-	    curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)c))
-		return -EINVAL;
-	return 0;
+#define TOK_SET(opt, val) do { if (!r) r = curl_easy_setopt(e, opt, val); } while (0)
+	TOK_SET(CURLOPT_URL, t->g[i].url);
+	TOK_SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	TOK_SET(CURLOPT_NOSIGNAL, 1L);
+	TOK_SET(CURLOPT_TIMEOUT_MS, t->timeout_ms);
+	TOK_SET(CURLOPT_HTTPHEADER, t->headers);
+	TOK_SET(CURLOPT_ACCEPT_ENCODING, "");
+	TOK_SET(CURLOPT_USERAGENT, "tokenfactoryd");
+	TOK_SET(CURLOPT_WRITEFUNCTION, tok_write);
+	TOK_SET(CURLOPT_WRITEDATA, c);
+	TOK_SET(CURLOPT_ERRORBUFFER, c->errbuf);
+	TOK_SET(CURLOPT_PRIVATE, (void *)c);
+#undef TOK_SET
+	/* setopt copies strings: out of memory is not a bad URL */
+	if (r == CURLE_OUT_OF_MEMORY)
+		return -ENOMEM;
+	return r ? -EINVAL : 0;
 }
 
 int tf_tokens_open(struct tf_tokens **out, const struct tf_group_cfg *groups,
@@ -199,8 +204,9 @@ int tf_tokens_open(struct tf_tokens **out, const struct tf_group_cfg *groups,
 		snprintf(g->metric, sizeof(g->metric), "%s", metric);
 		ret = tok_easy(t, i);
 		if (ret) {
-			snprintf(err, errsz, "group %s: libcurl refused the URL",
-				 gc->name);
+			snprintf(err, errsz, "group %s: %s", gc->name,
+				 ret == -ENOMEM ? "out of memory" :
+				 "libcurl refused the URL");
 			goto fail;
 		}
 	}

@@ -317,6 +317,12 @@ for kb in 16000 32000 64000 128000; do
 	*) cat /tmp/oom.log; die "RLIMIT_AS $kb KiB: exit $rc" ;;
 	esac
 	[ $rc -eq 0 ] || [ -s /tmp/oom.log ] || die "RLIMIT_AS $kb KiB: exit $rc without a word"
+	# a start-up failure names what failed, not a bare errno of libbpf's
+	# ("start: No such process" was all it said before)
+	if grep -q 'start: ' /tmp/oom.log && grep -q 'start: No such process$' /tmp/oom.log; then
+		cat /tmp/oom.log
+		die "RLIMIT_AS $kb KiB: start-up failure without its cause"
+	fi
 	echo "  observed: exit $rc: $(grep -v '^$' /tmp/oom.log | tail -n 1)"
 done
 
