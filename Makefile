@@ -28,7 +28,6 @@ BPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null)
 # the signal sources: MQTT, HTTP, JSON
 SRC_LIBS = $(shell pkg-config --libs libmosquitto libcurl json-c 2>/dev/null) -lm -pthread
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
-SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
 INIH_LIBS = $(shell pkg-config --libs inih 2>/dev/null)
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
@@ -53,7 +52,7 @@ TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/
 	$(B)/agent/lever.o $(B)/agent/actuate.o $(B)/agent/promtext.o \
 	$(B)/agent/tokens.o $(B)/agent/metrics.o $(B)/agent/sigparse.o \
 	$(B)/agent/source.o $(B)/agent/trace.o $(B)/agent/localday.o \
-	$(B)/agent/privs.o $(AGENT_COMMON)
+	$(B)/agent/privs.o $(B)/agent/notify.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
@@ -67,7 +66,7 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_eval $(B)/tests/unit/test_demo_worker \
 	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report \
 	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources \
-	$(B)/tests/unit/test_privs
+	$(B)/tests/unit/test_privs $(B)/tests/unit/test_notify
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
@@ -141,7 +140,7 @@ $(B)/tfctl: $(TFCTL_OBJS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) \
-	$(SYSTEMD_LIBS) -ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS) -lcap
+	-ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS) -lcap
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
@@ -228,6 +227,9 @@ $(B)/tests/unit/test_sources: $(B)/tests/unit/test_sources.o $(B)/agent/source.o
 
 $(B)/tests/unit/test_privs: $(B)/tests/unit/test_privs.o $(B)/agent/privs.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -lcap $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_notify: $(B)/tests/unit/test_notify.o $(B)/agent/notify.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
