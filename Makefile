@@ -44,7 +44,7 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 MAKEFLAGS += --no-print-directory
 endif
 
-AGENT_COMMON := $(B)/agent/tf_nl.o
+AGENT_COMMON := $(B)/agent/tf_nl.o $(B)/agent/nl_ledger.o
 TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
 	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
@@ -66,7 +66,8 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_eval $(B)/tests/unit/test_demo_worker \
 	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report \
 	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources \
-	$(B)/tests/unit/test_privs $(B)/tests/unit/test_notify
+	$(B)/tests/unit/test_privs $(B)/tests/unit/test_notify \
+	$(B)/tests/unit/test_nl_ledger
 BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
@@ -231,6 +232,9 @@ $(B)/tests/unit/test_privs: $(B)/tests/unit/test_privs.o $(B)/agent/privs.o
 $(B)/tests/unit/test_notify: $(B)/tests/unit/test_notify.o $(B)/agent/notify.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
 
+$(B)/tests/unit/test_nl_ledger: $(B)/tests/unit/test_nl_ledger.o $(B)/agent/nl_ledger.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(CMOCKA_LIBS)
+
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -lm $(CMOCKA_LIBS)
@@ -293,12 +297,13 @@ $(B)/tests/bench/agent_bench.o: tests/bench/agent_bench.c $(wildcard agent/*.h b
 
 $(B)/tests/bench/tf-agent-bench: $(B)/tests/bench/agent_bench.o $(B)/agent/agent.o \
 		$(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/nvml.o \
-		$(B)/agent/drm.o $(B)/agent/metrics.o $(B)/agent/promtext.o $(B)/agent/log.o
+		$(B)/agent/drm.o $(B)/agent/metrics.o $(B)/agent/promtext.o $(B)/agent/log.o \
+		$(B)/agent/nl_ledger.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(NL_LIBS) $(MHD_LIBS) -ldl -lm -pthread
 
 # The whole daemon natively, netlink to a double (no module here): its CPU
 # and memory as a host runs it (docs/benchmarks.md). Not installed.
-$(B)/tests/bench/tokenfactoryd-nldouble: $(filter-out $(AGENT_COMMON),$(TFD_OBJS)) \
+$(B)/tests/bench/tokenfactoryd-nldouble: $(filter-out $(B)/agent/tf_nl.o,$(TFD_OBJS)) \
 		$(B)/tests/bench/nl_double.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) \
 	-ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS) -lcap

@@ -20,6 +20,7 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
+#include "nl_ledger.h"
 #include "tf_nl.h"
 
 #define ND_GPUS 16
@@ -209,61 +210,32 @@ int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,
 	return 0;
 }
 
-/* agent/tf_nl.c's ledger row, attribute for attribute */
-static int nd_row(struct nl_msg *msg, const struct tf_ledger_row *r)
-{
-	struct nlattr *one = nla_nest_start(msg, TF_A_LEDGER_ENTRY), *en, *e;
-	unsigned int k;
-
-	if (!one)
-		return -EMSGSIZE;
-	if (nla_put_u32(msg, TF_A_LEDGER_PID, r->pid) ||
-	    (r->tokens && nla_put_u64(msg, TF_A_LEDGER_TOKENS, r->tokens)) ||
-	    (r->comm[0] && nla_put_string(msg, TF_A_LEDGER_COMM, r->comm)) ||
-	    !(en = nla_nest_start(msg, TF_A_LEDGER_ENERGY)))
-		goto full;
-	for (k = 0; k < r->n_energy; k++) {
-		e = nla_nest_start(msg, TF_A_ENERGY);
-		if (!e ||
-		    nla_put_u32(msg, TF_A_ENERGY_DOMAIN_ID, r->energy[k].domain_id) ||
-		    nla_put_u64(msg, TF_A_ENERGY_UJ, r->energy[k].uj))
-			goto full;
-		nla_nest_end(msg, e);
-	}
-	nla_nest_end(msg, en);
-	nla_nest_end(msg, one);
-	return 0;
-full:
-	nla_nest_cancel(msg, one);
-	return -EMSGSIZE;
-}
-
-/* The real client's messages (16 KiB, filled), encoded, then dropped. */
+/*
+ * The real client's messages (agent/tf_nl.c): 16 KiB, filled with rows by
+ * its own encoder (agent/nl_ledger.c), then dropped instead of sent.
+ */
 int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 		      const struct tf_ledger_row *rows, unsigned int n)
 {
-	unsigned int i = 0, in;
+	unsigned int i = 0;
 
 	(void)nl;
 	do {
-		struct nl_msg *msg = nlmsg_alloc_size(16384);
-		struct nlattr *all;
+		struct nl_msg *msg = nlmsg_alloc_size(TF_NL_LEDGER_MSG_SIZE);
+		int in;
 
 		if (!msg)
 			return -ENOMEM;
 		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, 0x20, 0, 0,
-				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION) ||
-		    nla_put_u32(msg, TF_A_LEDGER_GREEN_PPM, green_ppm) ||
-		    !(all = nla_nest_start(msg, TF_A_LEDGER_ENTRIES))) {
+				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION)) {
 			nlmsg_free(msg);
 			return -EMSGSIZE;
 		}
-		for (in = 0; i < n && !nd_row(msg, &rows[i]); in++)
-			i++;
-		nla_nest_end(msg, all);
+		in = tf_nl_ledger_fill(msg, green_ppm, rows + i, n - i);
 		nlmsg_free(msg);
-		if (!in && i < n)
-			return -EMSGSIZE;
+		if (in <= 0 && n)
+			return in ? in : -EMSGSIZE;
+		i += in > 0 ? in : 0;
 	} while (i < n);
 	return 0;
 }
