@@ -58,6 +58,8 @@ struct tf_track {
 struct tf_vec {
 	unsigned char *buf;
 	size_t n, cap, sz;
+	unsigned char *spare;	/* tf_sort_tgid()'s, swapped with buf */
+	size_t spare_cap;	/* bytes */
 };
 
 struct tf_id_rec {
@@ -81,11 +83,9 @@ struct tf_sensor {
 	uint32_t *keys;
 	void *ubuf;		/* ncpus values of any per-CPU map */
 	struct tf_vec tracks, cur, pend, done, evs, ids;
-	/* the sort's scratch: (tgid, index) keys, two of them, and records */
+	/* tf_sort_tgid()'s (tgid, index) keys, two sets */
 	uint64_t *skey;
 	size_t skey_cap;
-	unsigned char *srec;
-	size_t srec_cap;
 	struct tf_sensor_ustat us;
 };
 
@@ -196,12 +196,12 @@ static int tf_sort_tgid(struct tf_sensor *s, struct tf_vec *v)
 		s->skey = a;
 		s->skey_cap = 2 * n;
 	}
-	if (s->srec_cap < v->cap * v->sz) {
-		rec = realloc(s->srec, v->cap * v->sz);
+	if (v->spare_cap < v->cap * v->sz) {
+		rec = realloc(v->spare, v->cap * v->sz);
 		if (!rec)
 			return -ENOMEM;
-		s->srec = rec;
-		s->srec_cap = v->cap * v->sz;
+		v->spare = rec;
+		v->spare_cap = v->cap * v->sz;
 	}
 	a = s->skey;
 	b = s->skey + n;
@@ -230,14 +230,14 @@ static int tf_sort_tgid(struct tf_sensor *s, struct tf_vec *v)
 		b = t;
 	}
 	for (i = 0; i < n; i++)
-		memcpy(s->srec + i * v->sz, tf_at(v, (uint32_t)a[i]), v->sz);
-	/* the sorted copy becomes the vector; its old buffer the scratch */
+		memcpy(v->spare + i * v->sz, tf_at(v, (uint32_t)a[i]), v->sz);
+	/* the sorted copy becomes the vector; its old buffer the spare */
 	rec = v->buf;
-	v->buf = s->srec;
-	s->srec = rec;
+	v->buf = v->spare;
+	v->spare = rec;
 	i = v->cap;
-	v->cap = s->srec_cap / v->sz;
-	s->srec_cap = i * v->sz;
+	v->cap = v->spare_cap / v->sz;
+	v->spare_cap = i * v->sz;
 	return 0;
 }
 
@@ -509,8 +509,13 @@ void tf_sensor_close(struct tf_sensor *s)
 	free(s->done.buf);
 	free(s->evs.buf);
 	free(s->ids.buf);
+	free(s->tracks.spare);
+	free(s->cur.spare);
+	free(s->pend.spare);
+	free(s->done.spare);
+	free(s->evs.spare);
+	free(s->ids.spare);
 	free(s->skey);
-	free(s->srec);
 	free(s);
 }
 
