@@ -8,8 +8,8 @@
  * (agent/metrics.c) once per tick, and prints the CPU time each tick
  * took. Where the real agent talks to tokenfactory.ko, this program has a
  * NETLINK DOUBLE (below): the domains' energy is synthetic and the ledger
- * push encodes the same genetlink message the real client sends, then
- * drops it instead of sending it. NVML is the TEST DOUBLE library
+ * push encodes the same genetlink messages the real client sends (with its
+ * encoder, agent/nl_ledger.c), then drops them instead of sending them. NVML is the TEST DOUBLE library
  * (TF_NVML_LIB, tests/nvml-double: this host has no NVIDIA GPU).
  *
  *   tf-agent-bench [-p PROCS] [-b BUSY] [-g GPUS] [-t TICKS] [-i MS] [-w N]
