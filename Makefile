@@ -72,7 +72,8 @@ BPF_TESTS := $(B)/tests/bpf/test_sensor
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
 	$(B)/tests/bench/tf-agent-bench
-BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench $(B)/tests/bench/tf-agent-bench
+BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench $(B)/tests/bench/tf-agent-bench \
+	$(B)/tests/bench/tokenfactoryd-nldouble
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
 NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
