@@ -28,7 +28,6 @@ BPF_LIBS = $(shell pkg-config --libs libbpf 2>/dev/null)
 # the signal sources: MQTT, HTTP, JSON
 SRC_LIBS = $(shell pkg-config --libs libmosquitto libcurl json-c 2>/dev/null) -lm -pthread
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
-SYSTEMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
 INIH_LIBS = $(shell pkg-config --libs inih 2>/dev/null)
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 MHD_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
@@ -45,7 +44,7 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 MAKEFLAGS += --no-print-directory
 endif
 
-AGENT_COMMON := $(B)/agent/tf_nl.o
+AGENT_COMMON := $(B)/agent/tf_nl.o $(B)/agent/nl_ledger.o
 TFCTL_OBJS := $(B)/agent/tfctl.o $(B)/agent/print.o $(B)/agent/units.o $(AGENT_COMMON)
 TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/agent/account.o \
 	$(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/units.o $(B)/agent/nvml.o \
@@ -53,7 +52,7 @@ TFD_OBJS := $(B)/agent/tokenfactoryd.o $(B)/agent/log.o $(B)/agent/agent.o $(B)/
 	$(B)/agent/lever.o $(B)/agent/actuate.o $(B)/agent/promtext.o \
 	$(B)/agent/tokens.o $(B)/agent/metrics.o $(B)/agent/sigparse.o \
 	$(B)/agent/source.o $(B)/agent/trace.o $(B)/agent/localday.o \
-	$(B)/agent/privs.o $(AGENT_COMMON)
+	$(B)/agent/privs.o $(B)/agent/notify.o $(AGENT_COMMON)
 BPF_SKELS := $(B)/bpf/sensor.skel.h
 
 UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
@@ -68,12 +67,14 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_demo_loadgen $(B)/tests/unit/test_demo_report \
 	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources \
 	$(B)/tests/unit/test_privs $(B)/tests/unit/test_oom \
-	$(B)/tests/unit/test_sensor_msg
+	$(B)/tests/unit/test_sensor_msg $(B)/tests/unit/test_notify \
+	$(B)/tests/unit/test_nl_ledger
 BPF_TESTS := $(B)/tests/bpf/test_sensor $(B)/tests/bpf/test_oom_agent
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
 	$(B)/tests/bench/tf-agent-bench
-BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench $(B)/tests/bench/tf-agent-bench
+BENCH_TOOLS := $(B)/tests/bench/tf-sensor-bench $(B)/tests/bench/tf-agent-bench \
+	$(B)/tests/bench/tokenfactoryd-nldouble
 # The NVML test double (a library named as the driver's, in a directory of
 # its own) and the read-only check for hosts with NVIDIA GPUs.
 NVML_DOUBLE := $(B)/tests/nvml-double/libnvidia-ml.so.1
@@ -142,7 +143,7 @@ $(B)/tfctl: $(TFCTL_OBJS)
 
 $(B)/tokenfactoryd: $(TFD_OBJS)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) \
-	$(SYSTEMD_LIBS) -ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS) -lcap
+	-ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS) -lcap
 
 # ---- tests -------------------------------------------------------------------
 # The module's pure logic is compiled for userspace from the same files, with
@@ -244,6 +245,12 @@ $(B)/tests/unit/test_oom: $(B)/tests/unit/test_oom.o $(B)/tests/unit/failalloc.o
 $(B)/tests/unit/test_sensor_msg: $(B)/tests/unit/test_sensor_msg.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)
 
+$(B)/tests/unit/test_notify: $(B)/tests/unit/test_notify.o $(B)/agent/notify.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_nl_ledger: $(B)/tests/unit/test_nl_ledger.o $(B)/agent/nl_ledger.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(CMOCKA_LIBS)
+
 # agent/nvml.c dlopens libnvidia-ml.so.1: nothing NVIDIA at build time.
 $(B)/tests/unit/test_nvml: $(B)/tests/unit/test_nvml.o $(B)/agent/nvml.o | $(NVML_DOUBLE)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -lm $(CMOCKA_LIBS)
@@ -306,8 +313,16 @@ $(B)/tests/bench/agent_bench.o: tests/bench/agent_bench.c $(wildcard agent/*.h b
 
 $(B)/tests/bench/tf-agent-bench: $(B)/tests/bench/agent_bench.o $(B)/agent/agent.o \
 		$(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/nvml.o \
-		$(B)/agent/drm.o $(B)/agent/metrics.o $(B)/agent/promtext.o $(B)/agent/log.o
+		$(B)/agent/drm.o $(B)/agent/metrics.o $(B)/agent/promtext.o $(B)/agent/log.o \
+		$(B)/agent/nl_ledger.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(NL_LIBS) $(MHD_LIBS) -ldl -lm -pthread
+
+# The whole daemon natively, netlink to a double (no module here): its CPU
+# and memory as a host runs it (docs/benchmarks.md). Not installed.
+$(B)/tests/bench/tokenfactoryd-nldouble: $(filter-out $(B)/agent/tf_nl.o,$(TFD_OBJS)) \
+		$(B)/tests/bench/nl_double.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(NL_LIBS) $(BPF_LIBS) $(INIH_LIBS) \
+	-ldl -pthread $(CURL_LIBS) $(MHD_LIBS) -lm $(SRC_LIBS) -lcap
 
 $(B)/tests/bpf/test_sensor: $(B)/tests/bpf/test_sensor.o $(B)/agent/sensor.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) $(CMOCKA_LIBS)

@@ -21,24 +21,87 @@ static uint64_t tf_weight(const struct tf_dom_tick *d,
 	}
 }
 
+void tf_acct_buf_free(struct tf_acct_buf *b)
+{
+	free(b->e);
+	free(b->v);
+	free(b->from);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Room for np shares and ne entries; grown by half again, never shrunk. */
+static int tf_acct_reserve(struct tf_acct_buf *b, size_t np, size_t ne)
+{
+	if (np > b->vcap) {
+		size_t cap = np > b->vcap + b->vcap / 2 ? np : b->vcap + b->vcap / 2;
+		struct tf_share *v = realloc(b->v, cap * sizeof(*v));
+		size_t *from;
+
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		from = realloc(b->from, cap * sizeof(*from));
+		if (!from)
+			return -ENOMEM;
+		b->from = from;
+		b->vcap = cap;
+	}
+	if (ne > b->ecap) {
+		size_t cap = ne > b->ecap + b->ecap / 2 ? ne : b->ecap + b->ecap / 2;
+		struct tf_energy_row *e = realloc(b->e, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		b->e = e;
+		b->ecap = cap;
+	}
+	return 0;
+}
+
+/* The entries a process's row may need: one per domain it is weighed on. */
+static unsigned int tf_room(const struct tf_dom_tick *doms, size_t nd,
+			    const struct tf_proc_tick *p)
+{
+	unsigned int c = 0;
+	size_t d;
+
+	for (d = 0; p->tgid && d < nd; d++)
+		if (doms[d].type != TF_DOMAIN_HOST && tf_weight(&doms[d], p))
+			c++;
+	return c;
+}
+
 int tf_account_tick(struct tf_dom_tick *doms, size_t nd,
 		    const struct tf_proc_tick *procs, size_t np,
-		    struct tf_ledger_row *rows)
+		    struct tf_ledger_row *rows, struct tf_acct_buf *buf)
 {
-	struct tf_share *v = malloc((np ? np : 1) * sizeof(*v));
-	size_t *from = malloc((np ? np : 1) * sizeof(*from));
-	size_t d, i, n, out = 0;
+	size_t d, i, n, ne, out = 0;
+	struct tf_share *v;
+	size_t *from;
+	int err;
 
-	if (!v || !from) {
-		free(v);
-		free(from);
-		return -ENOMEM;
-	}
-	for (i = 0; i < np; i++) {
-		memset(&rows[i], 0, sizeof(rows[i]));
+	/*
+	 * Each row's room: one entry per domain it is weighed on (an entry
+	 * is only written for energy, so some rooms end part empty). Counted
+	 * before anything is written: without memory, rows stay as they were.
+	 */
+	for (i = 0, ne = 0; i < np; i++)
+		ne += tf_room(doms, nd, &procs[i]);
+	err = tf_acct_reserve(buf, np, ne);
+	if (err)
+		return err;
+	for (i = 0, ne = 0; i < np; i++) {
+		unsigned int room = tf_room(doms, nd, &procs[i]);
+
 		rows[i].pid = procs[i].tgid;
 		memcpy(rows[i].comm, procs[i].comm, sizeof(rows[i].comm));
+		rows[i].tokens = 0;
+		rows[i].n_energy = 0;
+		rows[i].energy = room ? buf->e + ne : NULL;
+		ne += room;
 	}
+	v = buf->v;
+	from = buf->from;
 	for (d = 0; d < nd; d++) {
 		struct tf_dom_tick *dom = &doms[d];
 		uint64_t rest_w = 0;
@@ -62,7 +125,7 @@ int tf_account_tick(struct tf_dom_tick *doms, size_t nd,
 			from[n++] = i;
 		}
 		dom->rest_uj = tf_attribute(dom->delta_uj, rest_w, v, n);
-		/* at most one entry per domain per row: never more than fit */
+		/* at most one entry per domain per row: within its room */
 		for (i = 0; i < n; i++) {
 			struct tf_ledger_row *r = &rows[from[i]];
 
@@ -73,8 +136,6 @@ int tf_account_tick(struct tf_dom_tick *doms, size_t nd,
 			r->n_energy++;
 		}
 	}
-	free(v);
-	free(from);
 	/* compact: rows with energy first, in input order */
 	for (i = 0; i < np; i++)
 		if (rows[i].n_energy && rows[i].pid)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attrib.h"
 #include "tf_nl.h"
 
 #define TF_ACCT_MAX_PKGS 16
@@ -33,15 +34,32 @@ struct tf_proc_tick {
 };
 
 /*
+ * Storage a caller keeps across ticks: the rows' energy entries (one pool
+ * per tick, rows point into it) and the split's scratch. Grown as needed,
+ * never shrunk; zero-initialise, tf_acct_buf_free() at the end.
+ */
+struct tf_acct_buf {
+	struct tf_energy_row *e;
+	size_t ecap;
+	struct tf_share *v;
+	size_t *from;
+	size_t vcap;
+};
+
+void tf_acct_buf_free(struct tf_acct_buf *b);
+
+/*
  * Fills rows[i] for procs[i] (rows must have np entries) and each domain's
  * rest_uj. For every domain: sum of its rows' energy + rest_uj == delta_uj.
- * The host domain is not split (it is the sum of the others). nd is at most
- * TF_NL_MAX_ENERGIES, so every row has room for every domain. Returns the
- * number of rows with any energy, compacted to the front, or -ENOMEM.
+ * The host domain is not split (it is the sum of the others). A row has at
+ * most one entry per domain, in domain order; its entries are in buf->e and
+ * stay valid until the next call with buf. nd is at most
+ * TF_NL_MAX_ENERGIES. Returns the number of rows with any energy,
+ * compacted to the front in input order, or -ENOMEM.
  */
 int tf_account_tick(struct tf_dom_tick *doms, size_t nd,
 		    const struct tf_proc_tick *procs, size_t np,
-		    struct tf_ledger_row *rows);
+		    struct tf_ledger_row *rows, struct tf_acct_buf *buf);
 
 /*
  * The share of a tick's host energy that surplus covered, in parts per

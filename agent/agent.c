@@ -36,6 +36,7 @@ struct tf_agent {
 	size_t nprocs, cap;
 	struct tf_ledger_row *rows;
 	size_t rows_cap;
+	struct tf_acct_buf acct;	/* the rows' entries, reused every tick */
 	uint64_t last_tick_ns;
 	/* GPUs NVML does not know: DRM fdinfo weighs, hwmon meters */
 	struct tf_drm_card drm[TF_DRM_MAX_CARDS];
@@ -127,6 +128,7 @@ void tf_agent_close(struct tf_agent *a)
 	tf_nl_close(a->nl);
 	free(a->procs);
 	free(a->rows);
+	tf_acct_buf_free(&a->acct);
 	free(a->drm_last);
 	free(a);
 }
@@ -354,7 +356,7 @@ int tf_agent_tick(struct tf_agent *a)
 		a->rows = r;
 		a->rows_cap = a->nprocs;
 	}
-	rows = tf_account_tick(doms, nd, a->procs, a->nprocs, a->rows);
+	rows = tf_account_tick(doms, nd, a->procs, a->nprocs, a->rows, &a->acct);
 	if (rows < 0) {
 		free(v);
 		return rows;

@@ -9,6 +9,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
+#include "nl_ledger.h"
 #include "tf_nl.h"
 
 #ifndef SOL_NETLINK
@@ -853,71 +854,30 @@ int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,
 	return tf_nl_xfer(nl, msg, NULL, NULL);
 }
 
-/*
- * Ledger messages are filled row by row until the next row does not fit.
- * A message of libnl's default size (a page) held some 45 rows, so a fixed
- * count of 128 rows per message failed with -EMSGSIZE on any host with more
- * than a few dozen busy processes. 16 KiB stays well inside the socket's
- * send buffer (libnl's default: 32 KiB).
- */
-#define TF_NL_LEDGER_MSG_SIZE 16384
-
-/* One row into msg; -EMSGSIZE (msg unchanged) when it does not fit. */
-static int tf_nl_ledger_row(struct nl_msg *msg, const struct tf_ledger_row *r)
-{
-	struct nlattr *one = nla_nest_start(msg, TF_A_LEDGER_ENTRY), *en, *e;
-	unsigned int k;
-
-	if (!one)
-		return -EMSGSIZE;
-	if (nla_put_u32(msg, TF_A_LEDGER_PID, r->pid) ||
-	    (r->tokens && nla_put_u64(msg, TF_A_LEDGER_TOKENS, r->tokens)) ||
-	    (r->comm[0] && nla_put_string(msg, TF_A_LEDGER_COMM, r->comm)) ||
-	    !(en = nla_nest_start(msg, TF_A_LEDGER_ENERGY)))
-		goto full;
-	for (k = 0; k < r->n_energy; k++) {
-		e = nla_nest_start(msg, TF_A_ENERGY);
-		if (!e ||
-		    nla_put_u32(msg, TF_A_ENERGY_DOMAIN_ID, r->energy[k].domain_id) ||
-		    nla_put_u64(msg, TF_A_ENERGY_UJ, r->energy[k].uj))
-			goto full;
-		nla_nest_end(msg, e);
-	}
-	nla_nest_end(msg, en);
-	nla_nest_end(msg, one);
-	return 0;
-full:
-	nla_nest_cancel(msg, one);
-	return -EMSGSIZE;
-}
-
 int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 		      const struct tf_ledger_row *rows, unsigned int n)
 {
-	unsigned int i = 0, in;
+	unsigned int i = 0;
 	int err = 0;
 
 	do {
 		struct nl_msg *msg = nlmsg_alloc_size(TF_NL_LEDGER_MSG_SIZE);
-		struct nlattr *all;
+		int in;
 
 		if (!msg)
 			return -ENOMEM;
 		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, 0,
-				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION) ||
-		    nla_put_u32(msg, TF_A_LEDGER_GREEN_PPM, green_ppm) ||
-		    !(all = nla_nest_start(msg, TF_A_LEDGER_ENTRIES))) {
+				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION)) {
 			nlmsg_free(msg);
 			return -EMSGSIZE;
 		}
-		for (in = 0; i < n && !tf_nl_ledger_row(msg, &rows[i]); in++)
-			i++;
-		if (!in && i < n) {
+		in = tf_nl_ledger_fill(msg, green_ppm, rows + i, n - i);
+		if (in <= 0 && n) {
 			/* a row bigger than a whole message: cannot be sent */
 			nlmsg_free(msg);
-			return -EMSGSIZE;
+			return in ? in : -EMSGSIZE;
 		}
-		nla_nest_end(msg, all);
+		i += in > 0 ? in : 0;
 		err = tf_nl_xfer(nl, msg, NULL, NULL);
 	} while (!err && i < n);
 	return err;

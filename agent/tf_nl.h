@@ -108,12 +108,17 @@ struct tf_account_info {
 	uint64_t overflows;		/* of the table it came from */
 };
 
-/* One process's share of one tick, for tf_nl_ledger_push(). */
+/*
+ * One process's share of one tick, for tf_nl_ledger_push(). The entries
+ * live in the caller's storage (tf_account_tick()'s pool, a local array):
+ * a row is a few dozen bytes, not a fixed array per domain, since a tick
+ * has thousands of rows with one to three entries each.
+ */
 struct tf_ledger_row {
 	uint32_t pid;
 	char comm[16];			/* optional */
-	unsigned int n_energy;
-	struct tf_energy_row energy[TF_NL_MAX_ENERGIES];
+	unsigned int n_energy;		/* at most TF_NL_MAX_ENERGIES */
+	struct tf_energy_row *energy;	/* n_energy entries; NULL if none */
 	uint64_t tokens;
 };
 

@@ -658,7 +658,8 @@ static int ledger_show(bool bills)
 static int ledger_push(int argc, char **argv)
 {
 	static const char usage[] = "ledger push PID [domain NAME energy ENERGY]... [tokens N] [green PERCENT]";
-	struct tf_ledger_row row = { 0 };
+	struct tf_energy_row energy[TF_NL_MAX_ENERGIES];
+	struct tf_ledger_row row = { .energy = energy };
 	int64_t green_ppm = 0;
 	char *end;
 	int i, err;

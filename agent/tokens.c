@@ -84,6 +84,7 @@ struct tf_tokens {
 	CURLM *multi;
 	struct curl_slist *headers;
 	long timeout_ms;
+	bool curl;		/* some group has a URL: libcurl initialised */
 };
 
 static size_t tok_write(char *data, size_t size, size_t nmemb, void *arg)
@@ -148,24 +149,33 @@ int tf_tokens_open(struct tf_tokens **out, const struct tf_group_cfg *groups,
 	int ret = -ENOMEM;
 
 	*out = NULL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		snprintf(err, errsz, "curl_global_init failed");
-		return -ENOMEM;
-	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		curl_global_cleanup();
 		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		t->curl |= groups[i].metrics_url[0] != '\0';
+	/*
+	 * No group with a counter: no libcurl at all. Its global init sets
+	 * up the TLS library, some 3 MiB of the daemon's resident pages.
+	 */
+	if (t->curl && curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		free(t);
+		snprintf(err, errsz, "curl_global_init failed");
 		return -ENOMEM;
 	}
 	t->n = n;
 	t->timeout_ms = timeout_ms ? (long)timeout_ms : 1000;
 	t->g = calloc(n ? n : 1, sizeof(*t->g));
 	t->c = calloc(n ? n : 1, sizeof(*t->c));
-	t->multi = curl_multi_init();
-	/* the 0.0.4 text format, whatever else the server could speak */
-	t->headers = curl_slist_append(NULL, "Accept: text/plain;version=0.0.4");
-	if (!t->g || !t->c || !t->multi || !t->headers) {
+	if (t->curl) {
+		t->multi = curl_multi_init();
+		/* the 0.0.4 text format, whatever else the server could speak */
+		t->headers = curl_slist_append(NULL,
+					       "Accept: text/plain;version=0.0.4");
+	}
+	if (!t->g || !t->c || (t->curl && (!t->multi || !t->headers))) {
 		snprintf(err, errsz, "out of memory");
 		goto fail;
 	}
@@ -233,8 +243,9 @@ void tf_tokens_close(struct tf_tokens *t)
 	curl_slist_free_all(t->headers);
 	free(t->c);
 	free(t->g);
+	if (t->curl)
+		curl_global_cleanup();
 	free(t);
-	curl_global_cleanup();
 }
 
 /* Logs a failure when it differs from the one last logged. */
@@ -300,6 +311,8 @@ int tf_tokens_scrape(struct tf_tokens *t)
 	CURLMsg *m;
 	size_t i;
 
+	if (!t->curl)
+		return 0;	/* no group has a counter */
 	for (i = 0; i < t->n; i++) {
 		struct tok_conn *c = &t->c[i];
 

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential pkg-config clang llvm bpftool libbpf-dev libelf-dev
-	zlib1g-dev libnl-3-dev libnl-genl-3-dev libjson-c-dev libsystemd-dev libinih-dev
+	zlib1g-dev libnl-3-dev libnl-genl-3-dev libjson-c-dev libinih-dev
 	# signal sources (MQTT, HTTP), tokens scraped from workers (libcurl),
 	# our /metrics (libmicrohttpd)
 	libmosquitto-dev libcurl4-openssl-dev libmicrohttpd-dev

@@ -8,8 +8,8 @@
  * (agent/metrics.c) once per tick, and prints the CPU time each tick
  * took. Where the real agent talks to tokenfactory.ko, this program has a
  * NETLINK DOUBLE (below): the domains' energy is synthetic and the ledger
- * push encodes the same genetlink message the real client sends, then
- * drops it instead of sending it. NVML is the TEST DOUBLE library
+ * push encodes the same genetlink messages the real client sends (with its
+ * encoder, agent/nl_ledger.c), then drops them instead of sending them. NVML is the TEST DOUBLE library
  * (TF_NVML_LIB, tests/nvml-double: this host has no NVIDIA GPU).
  *
  *   tf-agent-bench [-p PROCS] [-b BUSY] [-g GPUS] [-t TICKS] [-i MS] [-w N]
@@ -40,6 +40,7 @@
 
 #include "agent.h"
 #include "metrics.h"
+#include "nl_ledger.h"
 #include "tf_nl.h"
 
 #define BENCH_MAX_GPUS 16
@@ -157,65 +158,33 @@ int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)
 }
 
 /*
- * The real client's messages (agent/tf_nl.c), attribute for attribute and
- * as full: rows until the next does not fit in 16 KiB; encoded, then
- * dropped instead of sent.
+ * The real client's messages (agent/tf_nl.c): 16 KiB, filled with rows by
+ * its own encoder (agent/nl_ledger.c), then dropped instead of sent.
  */
-static int bench_row(struct nl_msg *msg, const struct tf_ledger_row *r)
-{
-	struct nlattr *one = nla_nest_start(msg, TF_A_LEDGER_ENTRY), *en, *e;
-	unsigned int k;
-
-	if (!one)
-		return -EMSGSIZE;
-	if (nla_put_u32(msg, TF_A_LEDGER_PID, r->pid) ||
-	    (r->tokens && nla_put_u64(msg, TF_A_LEDGER_TOKENS, r->tokens)) ||
-	    (r->comm[0] && nla_put_string(msg, TF_A_LEDGER_COMM, r->comm)) ||
-	    !(en = nla_nest_start(msg, TF_A_LEDGER_ENERGY)))
-		goto full;
-	for (k = 0; k < r->n_energy; k++) {
-		e = nla_nest_start(msg, TF_A_ENERGY);
-		if (!e ||
-		    nla_put_u32(msg, TF_A_ENERGY_DOMAIN_ID, r->energy[k].domain_id) ||
-		    nla_put_u64(msg, TF_A_ENERGY_UJ, r->energy[k].uj))
-			goto full;
-		nla_nest_end(msg, e);
-	}
-	nla_nest_end(msg, en);
-	nla_nest_end(msg, one);
-	return 0;
-full:
-	nla_nest_cancel(msg, one);
-	return -EMSGSIZE;
-}
-
 int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 		      const struct tf_ledger_row *rows, unsigned int n)
 {
-	unsigned int i = 0, in;
+	unsigned int i = 0;
 
 	(void)nl;
 	do {
-		struct nl_msg *msg = nlmsg_alloc_size(16384);
-		struct nlattr *all;
+		struct nl_msg *msg = nlmsg_alloc_size(TF_NL_LEDGER_MSG_SIZE);
+		int in;
 
 		if (!msg)
 			return -ENOMEM;
 		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, 0x20, 0, 0,
-				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION) ||
-		    nla_put_u32(msg, TF_A_LEDGER_GREEN_PPM, green_ppm) ||
-		    !(all = nla_nest_start(msg, TF_A_LEDGER_ENTRIES))) {
+				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION)) {
 			nlmsg_free(msg);
 			return -EMSGSIZE;
 		}
-		for (in = 0; i < n && !bench_row(msg, &rows[i]); in++)
-			i++;
-		nla_nest_end(msg, all);
+		in = tf_nl_ledger_fill(msg, green_ppm, rows + i, n - i);
 		nd.push_bytes += nlmsg_hdr(msg)->nlmsg_len;
 		nd.pushes++;
 		nlmsg_free(msg);
-		if (!in && i < n)
-			return -EMSGSIZE;
+		if (in <= 0 && n)
+			return in ? in : -EMSGSIZE;
+		i += in > 0 ? in : 0;
 	} while (i < n);
 	nd.push_rows += n;
 	return 0;

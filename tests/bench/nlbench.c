@@ -37,13 +37,14 @@ static double bench_ledger(struct tf_nl *nl, unsigned int nprocs,
 			   unsigned int rounds)
 {
 	struct tf_ledger_row *rows = calloc(nprocs ? nprocs : 1, sizeof(*rows));
+	struct tf_energy_row *e = calloc(nprocs ? nprocs : 1, sizeof(*e));
 	pid_t *kids = calloc(nprocs ? nprocs : 1, sizeof(*kids));
 	struct tf_domain_info *d = NULL;
 	unsigned int i, n = 0, made = 0;
 	uint32_t dom = UINT32_MAX;
 	double t0, ns = -1;
 
-	if (!rows || !kids || tf_nl_domains(nl, &d, &n))
+	if (!rows || !e || !kids || tf_nl_domains(nl, &d, &n))
 		goto out;
 	for (i = 0; i < n && dom == UINT32_MAX; i++)
 		if (d[i].type != TF_DOMAIN_HOST)
@@ -64,8 +65,9 @@ static double bench_ledger(struct tf_nl *nl, unsigned int nprocs,
 		rows[made].pid = kids[made];
 		snprintf(rows[made].comm, sizeof(rows[made].comm), "bench-%u", made % 100000);
 		rows[made].n_energy = 1;
-		rows[made].energy[0].domain_id = dom;
-		rows[made].energy[0].uj = 1000 + made;
+		rows[made].energy = &e[made];
+		e[made].domain_id = dom;
+		e[made].uj = 1000 + made;
 	}
 	/* the first push creates the accounts; the agent's steady state adds */
 	if (tf_nl_ledger_push(nl, 500000, rows, nprocs))
@@ -84,6 +86,7 @@ out:
 		waitpid(kids[i], NULL, 0);
 	free(d);
 	free(kids);
+	free(e);
 	free(rows);
 	return ns;
 }

@@ -108,6 +108,95 @@ static void test_conservation_random(void **state)
 	}
 }
 
+/* The rule as documented, written plainly: floors, then a full ranking. */
+struct ref_frac {
+	unsigned __int128 frac;
+	size_t idx;		/* n: the remainder */
+	uint32_t tgid;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct ref_frac *x = a, *y = b;
+
+	if (x->frac != y->frac)
+		return x->frac > y->frac ? -1 : 1;
+	if ((x->idx == SIZE_MAX) != (y->idx == SIZE_MAX))
+		return x->idx == SIZE_MAX ? 1 : -1;
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static uint64_t ref_attribute(uint64_t delta, uint64_t rest_w, uint64_t *uj,
+			      const struct tf_share *v, size_t n)
+{
+	struct ref_frac f[301];
+	unsigned __int128 total = rest_w, e;
+	uint64_t given = 0, rest, left;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		total += v[i].weight;
+	if (!total) {
+		memset(uj, 0, n * sizeof(*uj));
+		return delta;
+	}
+	for (i = 0; i < n; i++) {
+		e = (unsigned __int128)delta * v[i].weight;
+		uj[i] = (uint64_t)(e / total);
+		given += uj[i];
+		f[i] = (struct ref_frac){ e % total, i, v[i].tgid };
+	}
+	e = (unsigned __int128)delta * rest_w;
+	rest = (uint64_t)(e / total);
+	f[n] = (struct ref_frac){ e % total, SIZE_MAX, 0 };
+	left = delta - given - rest;
+	qsort(f, n + 1, sizeof(*f), ref_cmp);
+	for (i = 0; i < left; i++) {
+		if (f[i].idx == SIZE_MAX)
+			rest++;
+		else
+			uj[f[i].idx]++;
+	}
+	return rest;
+}
+
+/*
+ * The selection gives the µJ the full ranking gives, to the µJ: many equal
+ * fractions (small weights), reused tgids, the remainder tied with
+ * processes, products past 64 bits.
+ */
+static void test_same_as_full_ranking(void **state)
+{
+	struct tf_share v[300];
+	uint64_t uj[300];
+	unsigned int seed = 777, t;
+	size_t i, n;
+
+	(void)state;
+	for (t = 0; t < 3000; t++) {
+		uint64_t delta, rest_w, rest, want;
+		unsigned int shape = t % 4;
+
+		n = rand_r(&seed) % 300;
+		delta = shape == 3 ? (uint64_t)rand_r(&seed) << 33 :
+			rand_r(&seed) % (shape ? 5000000000ULL : 1000);
+		for (i = 0; i < n; i++) {
+			v[i].tgid = shape == 1 ? rand_r(&seed) % 8 : rand_r(&seed) % 100000;
+			v[i].weight = shape == 0 ? (uint64_t)rand_r(&seed) % 4 :
+				      shape == 3 ? (uint64_t)rand_r(&seed) << 20 :
+				      (uint64_t)rand_r(&seed) * (rand_r(&seed) % 1000);
+		}
+		rest_w = rand_r(&seed) % 3 ? (uint64_t)rand_r(&seed) % (shape ? 1u << 30 : 4) : 0;
+		want = ref_attribute(delta, rest_w, uj, v, n);
+		rest = tf_attribute(delta, rest_w, v, n);
+		assert_int_equal(rest, want);
+		for (i = 0; i < n; i++)
+			assert_int_equal(v[i].uj, uj[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_no_weight),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_conservation_random),
+		cmocka_unit_test(test_same_as_full_ranking),
 	};
 
 	return TF_RUN_TESTS("attrib", tests);

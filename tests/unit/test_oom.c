@@ -661,6 +661,8 @@ struct acct_ctx {
 	struct tf_dom_tick doms[4], doms0[4];
 	struct tf_proc_tick procs[ACCT_NP];
 	struct tf_ledger_row rows[ACCT_NP], rows0[ACCT_NP], ref[ACCT_NP];
+	struct tf_energy_row ref_e[ACCT_NP][4];	/* ref's entries, copied */
+	struct tf_acct_buf buf;		/* fresh each run: its growth fails too */
 	int nref;
 };
 
@@ -674,13 +676,21 @@ static void acct_setup(void *arg)
 	memcpy(x->doms, x->doms0, sizeof(x->doms));
 	x->doms[1].rest_uj = x->doms[2].rest_uj = x->doms[3].rest_uj = 99;
 	memcpy(x->doms0, x->doms, sizeof(x->doms));
+	memset(&x->buf, 0, sizeof(x->buf));
+}
+
+static void acct_teardown(void *arg)
+{
+	struct acct_ctx *x = arg;
+
+	tf_acct_buf_free(&x->buf);
 }
 
 static int acct_op(void *arg)
 {
 	struct acct_ctx *x = arg;
 
-	return tf_account_tick(x->doms, 4, x->procs, ACCT_NP, x->rows);
+	return tf_account_tick(x->doms, 4, x->procs, ACCT_NP, x->rows, &x->buf);
 }
 
 /* each domain's rows plus its remainder are its metered delta, exactly */
@@ -719,18 +729,19 @@ static void acct_check(void *arg, int rc, unsigned long failed)
 	 * tf_attribute() leaves the leftover µJ (fewer than the processes)
 	 * with the remainder: still conserved, never more to anyone.
 	 */
-	if (!failed) {
-		assert_memory_equal(x->rows, x->ref, rc * sizeof(x->rows[0]));
-	} else {
-		int i;
-		size_t e;
+	for (int i = 0; i < rc; i++) {
+		assert_int_equal(x->rows[i].pid, x->ref[i].pid);
+		assert_string_equal(x->rows[i].comm, x->ref[i].comm);
+		assert_int_equal(x->rows[i].n_energy, x->ref[i].n_energy);
+		for (size_t e = 0; e < x->rows[i].n_energy; e++) {
+			const struct tf_energy_row *got = &x->rows[i].energy[e];
+			const struct tf_energy_row *want = &x->ref_e[i][e];
 
-		for (i = 0; i < rc; i++) {
-			assert_int_equal(x->rows[i].pid, x->ref[i].pid);
-			assert_int_equal(x->rows[i].n_energy, x->ref[i].n_energy);
-			for (e = 0; e < x->rows[i].n_energy; e++)
-				assert_true(x->rows[i].energy[e].uj <= x->ref[i].energy[e].uj &&
-					    x->rows[i].energy[e].uj + 1 >= x->ref[i].energy[e].uj);
+			assert_int_equal(got->domain_id, want->domain_id);
+			if (!failed)
+				assert_int_equal(got->uj, want->uj);
+			else
+				assert_true(got->uj <= want->uj && got->uj + 1 >= want->uj);
 		}
 	}
 }
@@ -739,7 +750,7 @@ static void test_account(void **state)
 {
 	struct acct_ctx *x = calloc(1, sizeof(*x));
 	struct oom_case c = {
-		"account tick", x, acct_setup, acct_op, acct_check, NULL,
+		"account tick", x, acct_setup, acct_op, acct_check, acct_teardown,
 	};
 	static const uint32_t type[4] = {
 		TF_DOMAIN_HOST, TF_DOMAIN_PACKAGE, TF_DOMAIN_DRAM, TF_DOMAIN_GPU,
@@ -765,6 +776,12 @@ static void test_account(void **state)
 	assert_int_equal(x->nref, ACCT_NP - 1);
 	acct_conserved(x, x->nref);
 	memcpy(x->ref, x->rows, sizeof(x->ref));
+	for (i = 0; i < x->nref; i++) {
+		assert_true(x->rows[i].n_energy <= 4);
+		memcpy(x->ref_e[i], x->rows[i].energy,
+		       x->rows[i].n_energy * sizeof(x->ref_e[i][0]));
+	}
+	acct_teardown(x);
 	oom_run(&c);
 	free(x);
 }

@@ -158,6 +158,31 @@ static void test_open_errors(void **state)
 	tf_tokens_close(t);
 }
 
+/* No group with a counter: no libcurl, and scrapes find nothing, quietly. */
+static void test_no_counters(void **state)
+{
+	struct tf_group_cfg g[2];
+	struct tf_tokens *t;
+	char err[256] = "";
+
+	(void)state;
+	memset(g, 0, sizeof(g));
+	strcpy(g[0].name, "batch");
+	strcpy(g[1].name, "chat");
+	strcpy(g[1].preset, "vllm");	/* a preset alone reads nothing */
+	assert_int_equal(tf_tokens_open(&t, g, 2, 100, err, sizeof(err)), 0);
+	assert_int_equal(tf_tokens_count(t), 2);
+	assert_int_equal(tf_tokens_scrape(t), 0);
+	assert_int_equal(tf_tokens_scrape(t), 0);
+	assert_false(tf_tokens_group(t, 1)->up);
+	assert_int_equal(tf_tokens_group(t, 1)->scrapes, 0);
+	assert_int_equal(tf_tokens_group(t, 1)->scrape_errors, 0);
+	tf_tokens_close(t);
+	assert_int_equal(tf_tokens_open(&t, g, 0, 100, err, sizeof(err)), 0);
+	assert_int_equal(tf_tokens_scrape(t), 0);
+	tf_tokens_close(t);
+}
+
 /* ---- the workers: one HTTP server, a page per path ---- */
 
 static char page_a[4096];	/* /a: a vLLM page, counter set by the test */
@@ -365,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_j_per_token),
 		cmocka_unit_test(test_ledger_rows),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_no_counters),
 		cmocka_unit_test(test_scrape),
 	};
 

@@ -1,23 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The debug kernel for `make check-debug`: Debian's linux-source-6.1 with
-# Debian's own config, its modules turned off (the VM loads none but ours),
-# and tests/vm/debug.config merged in (KASAN, UBSAN, lockdep, kmemleak,
-# DEBUG_OBJECTS, ...). Built once per configuration: the cache key is a hash
-# of the fragment, Debian's config, the source package's version and this
-# script. Prints the build directory (the KDIR to build the module against)
-# and puts the image where tests/vm/kernel.sh looks for it by release.
+# The debug kernel for `make check-debug`: Debian's linux-source-6.1,
+# configured from `make allnoconfig` with tests/vm/debug-base.config (what
+# the VM suite needs: the machine, cgroup v2, BPF with BTF, the module's
+# kernel interfaces) and tests/vm/debug.config on top (KASAN, UBSAN,
+# lockdep, kmemleak, DEBUG_OBJECTS, ...). Built once per configuration: the
+# cache key is a hash of both fragments, the source package's version and
+# this script. Prints the build directory (the KDIR to build the module
+# against) and puts the image where tests/vm/kernel.sh looks for it by
+# release.
 #
 #   debug-kernel.sh              build if needed, print KDIR
 #   debug-kernel.sh --config DIR unpack and configure in DIR only, assert
 #                                that every fragment line survived, no build
 #
 # Environment: TF_CACHE (/var/cache/tokenfactory), TF_DEBUG_JOBS (make -j,
-# default 2), KDIR (Debian's headers whose .config is the base; default the
-# newest linux-headers-*-amd64).
+# default 2).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+base=$top/tests/vm/debug-base.config
 frag=$top/tests/vm/debug.config
 cache=${TF_CACHE:-/var/cache/tokenfactory}
 jobs=${TF_DEBUG_JOBS:-2}
@@ -43,18 +45,7 @@ need_pkgs() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-base_config() {
-	local k=${KDIR:-}
-
-	if [ -z "$k" ] || [ ! -r "$k/.config" ]; then
-		k=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
-			grep -vE -- '-(rt|cloud)-amd64$' | sort -V | tail -n 1)
-	fi
-	[ -r "$k/.config" ] || { log "no Debian kernel config (make deps)"; exit 1; }
-	echo "$k/.config"
-}
-
-# Every line of the fragment, set or "is not set", exactly in .config.
+# Every line of the fragments, set or "is not set", exactly in .config.
 assert_config() {	# config
 	local line bad=0
 
@@ -67,9 +58,9 @@ assert_config() {	# config
 				bad=1
 			fi ;;
 		esac
-	done < "$frag"
-	[ $bad -eq 0 ] || { log "the fragment did not survive olddefconfig"; return 1; }
-	log "all $(grep -cE '^(CONFIG_|# CONFIG_)' "$frag") fragment options in $1"
+	done < <(cat "$base" "$frag")
+	[ $bad -eq 0 ] || { log "the fragments did not survive olddefconfig"; return 1; }
+	log "all $(cat "$base" "$frag" | grep -cE '^(CONFIG_|# CONFIG_)') fragment options in $1"
 }
 
 configure() {	# dir
@@ -80,13 +71,10 @@ configure() {	# dir
 		log "unpacking $(basename "$tarball")"
 		tar -xf "$tarball" -C "$src" --strip-components=1
 	fi
-	cp "$(base_config)" "$out/.config"
-	# Debian's modules off: nothing but tokenfactory.ko is loaded in the
-	# guest, and building some 4,000 modules with KASAN would take hours
-	make -s -C "$src" O="$out" olddefconfig >/dev/null
-	make -s -C "$src" O="$out" mod2noconfig >/dev/null
-	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" .config "$frag" >/dev/null)
-	make -s -C "$src" O="$out" olddefconfig >/dev/null
+	make -s -C "$src" O="$out" ARCH=x86_64 allnoconfig >/dev/null
+	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
+		.config "$base" "$frag" >/dev/null)
+	make -s -C "$src" O="$out" ARCH=x86_64 olddefconfig >/dev/null
 	assert_config "$out/.config"
 }
 
@@ -99,7 +87,7 @@ fi
 
 need_pkgs
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$(cat "$frag" "$(base_config)" "$0" <(echo "$ver") | sha256sum | cut -c1-16)
+key=$(cat "$base" "$frag" "$0" <(echo "$ver") | sha256sum | cut -c1-16)
 dir=$cache/debug-kernel/$key
 if [ -e "$dir/done" ]; then
 	echo "$dir/build"

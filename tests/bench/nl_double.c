@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NETLINK DOUBLE for tokenfactoryd-nldouble: the real daemon's objects
+ * linked with this file in place of agent/tf_nl.c, so that the whole
+ * daemon (sensor, NVML, accounting thread, sources, /metrics, control step)
+ * runs natively on a host without tokenfactory.ko, for its CPU and memory
+ * figures (docs/benchmarks.md). The module's side is synthetic: host,
+ * package-0 (120 W) and dram-0 (15 W) domains, the GPUs as the agent pushes
+ * them, groups accepted; the ledger push encodes the real client's
+ * messages (agent/tf_nl.c, as tf-agent-bench does) and drops them. Not for
+ * tests of behaviour.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+
+#include "nl_ledger.h"
+#include "tf_nl.h"
+
+#define ND_GPUS 16
+
+struct tf_nl {
+	int unused;
+};
+
+static struct {
+	uint64_t start_ns;
+	uint64_t gpu_uj[ND_GPUS];
+	unsigned int ngpus;
+	struct tf_signal_info sig;
+} nd;
+
+static uint64_t nd_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int tf_nl_open(struct tf_nl **out)
+{
+	if (!nd.start_ns)
+		nd.start_ns = nd_mono_ns();
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void tf_nl_close(struct tf_nl *nl)
+{
+	free(nl);
+}
+
+const char *tf_nl_errmsg(const struct tf_nl *nl)
+{
+	(void)nl;
+	return "";
+}
+
+unsigned int tf_nl_generation(const struct tf_nl *nl)
+{
+	(void)nl;
+	return 1;
+}
+
+int tf_nl_status(struct tf_nl *nl, struct tf_status *st)
+{
+	(void)nl;
+	memset(st, 0, sizeof(*st));
+	snprintf(st->version, sizeof(st->version), "nl-double");
+	st->proto = TF_GENL_VERSION;
+	st->heartbeat_timeout_ms = 5000;
+	st->generation = 1;
+	return 0;
+}
+
+static void nd_dom(struct tf_domain_info *d, uint32_t id, const char *name,
+		   uint32_t type, uint64_t uj)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = id;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->type = type;
+	d->energy_uj = uj;
+	d->max_power_uw = 400000000;
+}
+
+int tf_nl_domains(struct tf_nl *nl, struct tf_domain_info **out,
+		  unsigned int *n)
+{
+	uint64_t t_us = (nd_mono_ns() - nd.start_ns) / 1000, host;
+	struct tf_domain_info *v;
+	unsigned int i;
+
+	(void)nl;
+	v = calloc(3 + nd.ngpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	nd_dom(&v[1], 1, "package-0", TF_DOMAIN_PACKAGE, t_us * 120);
+	nd_dom(&v[2], 2, "dram-0", TF_DOMAIN_DRAM, t_us * 15);
+	host = v[1].energy_uj + v[2].energy_uj;
+	for (i = 0; i < nd.ngpus; i++) {
+		char name[TF_NAME_LEN];
+
+		snprintf(name, sizeof(name), "gpu-%u", i);
+		nd_dom(&v[3 + i], 3 + i, name, TF_DOMAIN_GPU, nd.gpu_uj[i]);
+		host += nd.gpu_uj[i];
+	}
+	nd_dom(&v[0], 0, "host", TF_DOMAIN_HOST, host);
+	*out = v;
+	*n = 3 + nd.ngpus;
+	return 0;
+}
+
+int tf_nl_domain_set(struct tf_nl *nl, const char *name, const uint64_t *cap_uw,
+		     const uint64_t *failsafe_uw)
+{
+	(void)nl;
+	(void)name;
+	(void)cap_uw;
+	(void)failsafe_uw;
+	return 0;
+}
+
+int tf_nl_energy_push(struct tf_nl *nl, const char *name, uint64_t energy_uj,
+		      const uint64_t *power_uw, const uint64_t *max_uw)
+{
+	unsigned int i;
+
+	(void)nl;
+	(void)power_uw;
+	(void)max_uw;
+	if (sscanf(name, "gpu-%u", &i) != 1 || i >= ND_GPUS)
+		return -EINVAL;
+	nd.gpu_uj[i] = energy_uj;
+	if (i >= nd.ngpus)
+		nd.ngpus = i + 1;
+	return 0;
+}
+
+int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)
+{
+	(void)nl;
+	*s = nd.sig;
+	return 0;
+}
+
+int tf_nl_signal_set(struct tf_nl *nl, const struct tf_signal_info *s)
+{
+	(void)nl;
+	nd.sig = *s;
+	nd.sig.set = true;
+	return 0;
+}
+
+int tf_nl_heartbeat(struct tf_nl *nl)
+{
+	(void)nl;
+	return 0;
+}
+
+int tf_nl_group_get(struct tf_nl *nl, const char *name, struct tf_group_info *g)
+{
+	(void)nl;
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	return 0;
+}
+
+void tf_group_info_free(struct tf_group_info *g)
+{
+	free(g->members);
+	g->members = NULL;
+}
+
+int tf_nl_group_new(struct tf_nl *nl, const char *name, uint32_t tier,
+		    const uint64_t *cap_uw)
+{
+	(void)nl;
+	(void)name;
+	(void)tier;
+	(void)cap_uw;
+	return 0;
+}
+
+int tf_nl_group_set(struct tf_nl *nl, const char *name, const uint32_t *tier,
+		    const uint64_t *cap_uw)
+{
+	(void)nl;
+	(void)name;
+	(void)tier;
+	(void)cap_uw;
+	return 0;
+}
+
+int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,
+		 const char *cgroup)
+{
+	(void)nl;
+	(void)add;
+	(void)group;
+	(void)pid;
+	(void)cgroup;
+	return 0;
+}
+
+/*
+ * The real client's messages (agent/tf_nl.c): 16 KiB, filled with rows by
+ * its own encoder (agent/nl_ledger.c), then dropped instead of sent.
+ */
+int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
+		      const struct tf_ledger_row *rows, unsigned int n)
+{
+	unsigned int i = 0;
+
+	(void)nl;
+	do {
+		struct nl_msg *msg = nlmsg_alloc_size(TF_NL_LEDGER_MSG_SIZE);
+		int in;
+
+		if (!msg)
+			return -ENOMEM;
+		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, 0x20, 0, 0,
+				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION)) {
+			nlmsg_free(msg);
+			return -EMSGSIZE;
+		}
+		in = tf_nl_ledger_fill(msg, green_ppm, rows + i, n - i);
+		nlmsg_free(msg);
+		if (in <= 0 && n)
+			return in ? in : -EMSGSIZE;
+		i += in > 0 ? in : 0;
+	} while (i < n);
+	return 0;
+}
+
+const char *tf_tier_name(uint32_t tier)
+{
+	switch (tier) {
+	case TF_TIER_INTERACTIVE:
+		return "interactive";
+	case TF_TIER_BATCH:
+		return "batch";
+	case TF_TIER_BACKGROUND:
+		return "background";
+	default:
+		return "?";
+	}
+}
