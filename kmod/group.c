@@ -292,28 +292,24 @@ int tf_member_del(struct tf_group *g, pid_t nr, const char *path,
 	return 0;
 }
 
-struct tf_group *tf_group_of(pid_t nr)
+struct tf_group *tf_group_of_pid(struct pid *pid, pid_t nr)
 {
 	struct tf_group *owner = NULL, *g;
 	struct task_struct *task;
 	struct tf_member *m;
 	struct cgroup *cgrp;
 
-	struct pid *pid;
-
 	if (tf_member_find(nr, NULL, &owner))
 		return owner;
-	pid = find_get_pid(nr);
-	task = get_pid_task(pid, PIDTYPE_TGID);
-	put_pid(pid);
-	if (!task)
-		return NULL;
-	rcu_read_lock();
-	cgrp = task_dfl_cgroup(task);
 	owner = NULL;
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_TGID);
+	cgrp = task ? task_dfl_cgroup(task) : NULL;
+	if (!cgrp)
+		goto out;
 	list_for_each_entry(g, &tf_groups, node) {
 		list_for_each_entry(m, &g->members, node) {
-			if (cgrp && m->cgrp && cgroup_is_descendant(cgrp, m->cgrp)) {
+			if (m->cgrp && cgroup_is_descendant(cgrp, m->cgrp)) {
 				owner = g;
 				goto out;
 			}
@@ -321,8 +317,16 @@ struct tf_group *tf_group_of(pid_t nr)
 	}
 out:
 	rcu_read_unlock();
-	put_task_struct(task);
 	return owner;
+}
+
+struct tf_group *tf_group_of(pid_t nr)
+{
+	struct pid *pid = find_get_pid(nr);
+	struct tf_group *g = tf_group_of_pid(pid, nr);
+
+	put_pid(pid);
+	return g;
 }
 
 /*

@@ -56,6 +56,8 @@ int tf_member_del(struct tf_group *g, pid_t nr, const char *cgroup_path,
 
 /* The group a process belongs to: by pid membership, else cgroup ancestry. */
 struct tf_group *tf_group_of(pid_t nr);
+/* The same for a struct pid the caller holds (NULL: no task): no lookup. */
+struct tf_group *tf_group_of_pid(struct pid *pid, pid_t nr);
 /* Iteration for dumps: the group at position pos, in creation order. */
 struct tf_group *tf_group_at(unsigned long pos);
 unsigned int tf_group_count(void);

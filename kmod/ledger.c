@@ -367,7 +367,7 @@ int tf_ledger_push(struct nlattr *entries, u32 green_ppm,
 			fresh++;
 		/* where pass 2 adds it: the account, else a bill; its group */
 		dst = e ? &e->acct : tf_alive_nr(p->nr) ? NULL : tf_bill_find(p->nr);
-		g = tf_group_of(p->nr);
+		g = e ? tf_group_of_pid(e->pid, p->nr) : tf_group_of(p->nr);
 		p->group = g;
 		if ((dst && !tf_fits(dst->energy_uj, dst->tokens, dst->green_uj,
 				     p, pairs + p->first)) ||

@@ -120,7 +120,14 @@ b0=$(busy)
 a0=$(cputime $agent)
 threads $agent > /tmp/thr0
 t0=$(cut -d' ' -f1 /proc/uptime)
-sleep $WINDOW
+# resident memory in the steady state: the most of a sample every 5 s (VmHWM
+# also holds the start-up's peak: libbpf reads the kernel's BTF once)
+rss_max=0
+for _ in $(seq $((WINDOW / 5))); do
+	sleep 5
+	r=$(sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' /proc/$agent/status)
+	[ "${r:-0}" -gt $rss_max ] && rss_max=$r
+done
 a1=$(cputime $agent)
 threads $agent > /tmp/thr1
 b1=$(busy)
@@ -132,6 +139,7 @@ wget -q -O /tmp/metrics http://127.0.0.1:9464/metrics || die "no /metrics"
 echo "agent-vm busy-pct $(awk -v d=$((b1 - b0)) -v w=$WINDOW -v hz=$HZ 'BEGIN { printf "%.2f", d * 100 / hz / w }')"
 echo "agent-vm agent-cpu-pct $(awk -v d=$((a1 - a0)) -v t0=$t0 -v t1=$t1 -v hz=$HZ 'BEGIN { printf "%.3f", d * 100 / hz / (t1 - t0) }')"
 echo "agent-vm agent-rss-kib $rss"
+echo "agent-vm agent-rss-max-kib $rss_max"
 for k in RssAnon RssFile RssShmem; do
 	echo "agent-vm agent-$k-kib $(sed -n "s/^$k:[^0-9]*\([0-9]*\).*/\1/p" /proc/$agent/status)"
 done
