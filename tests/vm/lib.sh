@@ -11,6 +11,27 @@ expect_eq() {
 	[ "$2" = "$3" ] || die "$1: got '$2', want '$3'"
 }
 
+# wait_until SECONDS CMD...: CMD succeeds within SECONDS (polled every
+# 0.2 s), else false. For what a test waits on rather than a fixed sleep:
+# the debug kernel (make check-debug) runs the same steps several times
+# slower.
+wait_until() {
+	local n=$(($1 * 5))
+	shift
+	until "$@"; do
+		[ $n -gt 0 ] || return 1
+		n=$((n - 1))
+		sleep 0.2
+	done
+}
+
+# true on the debug kernel (tests/vm/debug-kernel.sh): its checkers slow
+# every path, so a test of timing accuracy widens its tolerance there
+debug_kernel() {
+	case "$(uname -r)" in *-tfdebug) return 0 ;; esac
+	return 1
+}
+
 # jcheck JSON JQ-EXPR: the jq filter must print true for the document.
 jcheck() {
 	[ "$(printf '%s' "$1" | jq -e "$2" 2>&1)" = true ] ||

@@ -16,7 +16,12 @@ STATE
 TF_NVML_LIB=/usr/lib/tf-test/libnvidia-ml.so.1 TF_NVML_DOUBLE_STATE=/tmp/gpu.state \
 	tokenfactoryd --interval 500ms --verbose 2> /tmp/agent.log &
 agent=$!
-sleep 5
+# both processes' GPU energy in the ledger, and then a few ticks more
+gpu_split() {
+	tfctl -j ledger 2>/dev/null | jq -e "[.accounts[] | select((.pid == $a or .pid == $b) and (.energy_uj[\"gpu-0\"] // 0) > 0)] | length == 2" >/dev/null
+}
+wait_until 60 gpu_split || { cat /tmp/agent.log; die "no GPU energy for both processes in 60 s"; }
+sleep 2
 kill -TERM $agent
 set +e
 wait $agent
