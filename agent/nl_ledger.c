@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <netlink/attr.h>
+#include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
 #include "nl_ledger.h"
@@ -93,4 +94,34 @@ int tf_nl_ledger_fill(struct nl_msg *msg, uint32_t green_ppm,
 		;
 	nla_nest_end(msg, all);
 	return (int)i;
+}
+
+int tf_nl_ledger_split(int family, uint32_t green_ppm,
+		       const struct tf_ledger_row *rows, unsigned int n,
+		       int (*send)(struct nl_msg *msg, void *arg), void *arg)
+{
+	unsigned int i = 0;
+	int err = 0;
+
+	do {
+		struct nl_msg *msg = nlmsg_alloc_size(TF_NL_LEDGER_MSG_SIZE);
+		int in;
+
+		if (!msg)
+			return -ENOMEM;
+		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION)) {
+			nlmsg_free(msg);
+			return -EMSGSIZE;
+		}
+		in = tf_nl_ledger_fill(msg, green_ppm, rows + i, n - i);
+		if (in <= 0 && n) {
+			/* a row bigger than a whole message: cannot be sent */
+			nlmsg_free(msg);
+			return in ? in : -EMSGSIZE;
+		}
+		i += in > 0 ? in : 0;
+		err = send(msg, arg);
+	} while (!err && i < n);
+	return err;
 }

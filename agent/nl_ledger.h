@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The ledger push's message body (TF_CMD_LEDGER_PUSH), shared by the
- * netlink client (agent/tf_nl.c) and the benchmarks' netlink doubles, so
- * that they time the encoding the daemon does.
+ * The ledger push's messages (TF_CMD_LEDGER_PUSH), shared by the netlink
+ * client (agent/tf_nl.c) and the benchmarks' netlink doubles, so that they
+ * time the encoding and the split the daemon does.
  */
 #ifndef TF_NL_LEDGER_H
 #define TF_NL_LEDGER_H
@@ -28,5 +28,17 @@ struct nl_msg;
  */
 int tf_nl_ledger_fill(struct nl_msg *msg, uint32_t green_ppm,
 		      const struct tf_ledger_row *rows, unsigned int n);
+
+/*
+ * rows[0..n) in as many TF_CMD_LEDGER_PUSH messages of
+ * TF_NL_LEDGER_MSG_SIZE for family as they need, each handed to send(),
+ * which owns it from then on (the client sends it, the benchmarks' doubles
+ * drop it). Stops at send()'s first error; -ENOMEM, or -EMSGSIZE for a row
+ * bigger than a whole message. No rows still make one message, with the
+ * header attributes alone.
+ */
+int tf_nl_ledger_split(int family, uint32_t green_ppm,
+		       const struct tf_ledger_row *rows, unsigned int n,
+		       int (*send)(struct nl_msg *msg, void *arg), void *arg);
 
 #endif /* TF_NL_LEDGER_H */

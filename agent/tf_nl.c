@@ -854,33 +854,16 @@ int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,
 	return tf_nl_xfer(nl, msg, NULL, NULL);
 }
 
+static int tf_nl_ledger_send(struct nl_msg *msg, void *nl)
+{
+	return tf_nl_xfer(nl, msg, NULL, NULL);
+}
+
 int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 		      const struct tf_ledger_row *rows, unsigned int n)
 {
-	unsigned int i = 0;
-	int err = 0;
-
-	do {
-		struct nl_msg *msg = nlmsg_alloc_size(TF_NL_LEDGER_MSG_SIZE);
-		int in;
-
-		if (!msg)
-			return -ENOMEM;
-		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, 0,
-				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION)) {
-			nlmsg_free(msg);
-			return -EMSGSIZE;
-		}
-		in = tf_nl_ledger_fill(msg, green_ppm, rows + i, n - i);
-		if (in <= 0 && n) {
-			/* a row bigger than a whole message: cannot be sent */
-			nlmsg_free(msg);
-			return in ? in : -EMSGSIZE;
-		}
-		i += in > 0 ? in : 0;
-		err = tf_nl_xfer(nl, msg, NULL, NULL);
-	} while (!err && i < n);
-	return err;
+	return tf_nl_ledger_split(nl->family, green_ppm, rows, n,
+				  tf_nl_ledger_send, nl);
 }
 
 static int tf_parse_account(struct nlattr **tb, void *arg)

@@ -158,36 +158,28 @@ int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)
 }
 
 /*
- * The real client's messages (agent/tf_nl.c): 16 KiB, filled with rows by
- * its own encoder (agent/nl_ledger.c), then dropped instead of sent.
+ * The real client's messages (agent/tf_nl.c, agent/nl_ledger.c): 16 KiB,
+ * filled with rows by its own encoder, then dropped instead of sent.
  */
+static int tf_drop(struct nl_msg *msg, void *arg)
+{
+	(void)arg;
+	nd.push_bytes += nlmsg_hdr(msg)->nlmsg_len;
+	nd.pushes++;
+	nlmsg_free(msg);
+	return 0;
+}
+
 int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 		      const struct tf_ledger_row *rows, unsigned int n)
 {
-	unsigned int i = 0;
+	int err;
 
 	(void)nl;
-	do {
-		struct nl_msg *msg = nlmsg_alloc_size(TF_NL_LEDGER_MSG_SIZE);
-		int in;
-
-		if (!msg)
-			return -ENOMEM;
-		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, 0x20, 0, 0,
-				 TF_CMD_LEDGER_PUSH, TF_GENL_VERSION)) {
-			nlmsg_free(msg);
-			return -EMSGSIZE;
-		}
-		in = tf_nl_ledger_fill(msg, green_ppm, rows + i, n - i);
-		nd.push_bytes += nlmsg_hdr(msg)->nlmsg_len;
-		nd.pushes++;
-		nlmsg_free(msg);
-		if (in <= 0 && n)
-			return in ? in : -EMSGSIZE;
-		i += in > 0 ? in : 0;
-	} while (i < n);
-	nd.push_rows += n;
-	return 0;
+	err = tf_nl_ledger_split(0x20, green_ppm, rows, n, tf_drop, NULL);
+	if (!err)
+		nd.push_rows += n;
+	return err;
 }
 
 /* ---- the load: sleepers and busy processes ------------------------------ */

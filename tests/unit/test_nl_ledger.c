@@ -174,11 +174,65 @@ static void test_edges(void **state)
 	nlmsg_free(msg);
 }
 
+/* what tf_nl_ledger_split() handed over: messages, their rows, an error */
+struct sent {
+	unsigned int msgs, rows, fail_at;
+	size_t biggest;
+};
+
+static int count_rows(struct nl_msg *msg, void *arg)
+{
+	struct sent *st = arg;
+	struct nlattr *tb[TF_A_MAX + 1], *pos;
+	int rem;
+
+	st->msgs++;
+	if (nlmsg_hdr(msg)->nlmsg_len > st->biggest)
+		st->biggest = nlmsg_hdr(msg)->nlmsg_len;
+	assert_int_equal(genlmsg_parse(nlmsg_hdr(msg), 0, tb, TF_A_MAX, NULL), 0);
+	assert_int_equal(nla_get_u32(tb[TF_A_LEDGER_GREEN_PPM]), 5);
+	if (tb[TF_A_LEDGER_ENTRIES])
+		nla_for_each_nested(pos, tb[TF_A_LEDGER_ENTRIES], rem)
+			st->rows++;
+	nlmsg_free(msg);
+	return st->msgs == st->fail_at ? -EIO : 0;
+}
+
+static void test_split(void **state)
+{
+	static struct tf_ledger_row rows[2000];
+	struct tf_energy_row e[TF_NL_MAX_ENERGIES] = { { 1, 1000 } };
+	struct sent st = { 0 };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		rows[i] = (struct tf_ledger_row){ .pid = 100 + i, .n_energy = 1,
+						  .energy = e };
+		strcpy(rows[i].comm, "worker");
+	}
+	/* every row, once, in messages no bigger than the client's */
+	assert_int_equal(tf_nl_ledger_split(0x20, 5, rows, 2000, count_rows, &st), 0);
+	assert_int_equal(st.rows, 2000);
+	assert_true(st.msgs > 1);
+	assert_true(st.biggest <= TF_NL_LEDGER_MSG_SIZE);
+	/* no rows: one message all the same */
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(tf_nl_ledger_split(0x20, 5, rows, 0, count_rows, &st), 0);
+	assert_int_equal(st.msgs, 1);
+	/* the sender's first error ends it */
+	memset(&st, 0, sizeof(st));
+	st.fail_at = 2;
+	assert_int_equal(tf_nl_ledger_split(0x20, 5, rows, 2000, count_rows, &st), -EIO);
+	assert_int_equal(st.msgs, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_bytes),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_split),
 	};
 
 	return TF_RUN_TESTS("nl_ledger", tests);
