@@ -34,6 +34,13 @@ struct tf_agent {
 	/* this tick's processes */
 	struct tf_proc_tick *procs;
 	size_t nprocs, cap;
+	/*
+	 * procs by tgid for the GPU samples (up to 512 a GPU): open
+	 * addressing, index + 1 per slot, built on the first lookup of a tick
+	 */
+	uint32_t *idx;
+	size_t idx_mask;	/* slots - 1 */
+	bool idx_ok;
 	struct tf_ledger_row *rows;
 	size_t rows_cap;
 	struct tf_acct_buf acct;	/* the rows' entries, reused every tick */
@@ -127,6 +134,7 @@ void tf_agent_close(struct tf_agent *a)
 	tf_nvml_close(a->nvml);
 	tf_nl_close(a->nl);
 	free(a->procs);
+	free(a->idx);
 	free(a->rows);
 	tf_acct_buf_free(&a->acct);
 	free(a->drm_last);
@@ -166,10 +174,73 @@ static void tf_agent_on_proc(const struct tf_proc_delta *d, void *arg)
 
 	if (!p)
 		return;
-	memcpy(p->comm, d->comm, sizeof(p->comm));
-	p->comm[sizeof(p->comm) - 1] = '\0';
+	/*
+	 * The module names an account after the live task when it makes it;
+	 * a name goes in the entry only where that is not enough: the first
+	 * report, a rename (exec), a process gone. 20 of ~80 bytes an entry.
+	 */
+	if (d->named || d->exited) {
+		memcpy(p->comm, d->comm, sizeof(p->comm));
+		p->comm[sizeof(p->comm) - 1] = '\0';
+	}
 	for (k = 0; k < TF_SENSOR_MAX_PKGS && k < TF_ACCT_MAX_PKGS; k++)
 		p->cpu[k] = a->st.counters ? d->cycles[k] : d->on_ns[k];
+}
+
+static size_t tf_agent_slot(const struct tf_agent *a, uint32_t tgid)
+{
+	size_t h = (tgid * 2654435761u) & a->idx_mask;
+
+	while (a->idx[h] && a->procs[a->idx[h] - 1].tgid != tgid)
+		h = (h + 1) & a->idx_mask;
+	return h;
+}
+
+/* Indexes procs; false without memory (the caller then scans). */
+static bool tf_agent_index(struct tf_agent *a)
+{
+	size_t slots = 1024, k;
+
+	/* at most half full, with room for the GPUs' own processes */
+	while (slots < 2 * (a->nprocs + TF_AGENT_UTIL_SAMPLES))
+		slots *= 2;
+	if (slots - 1 != a->idx_mask || !a->idx) {
+		uint32_t *v = malloc(slots * sizeof(*v));
+
+		if (!v)
+			return false;
+		free(a->idx);
+		a->idx = v;
+		a->idx_mask = slots - 1;
+	}
+	memset(a->idx, 0, slots * sizeof(*a->idx));
+	/* a tgid twice (exited, then reused): the later, live one wins */
+	for (k = 0; k < a->nprocs; k++)
+		a->idx[tf_agent_slot(a, a->procs[k].tgid)] = k + 1;
+	a->idx_ok = true;
+	return true;
+}
+
+/* This tick's entry for tgid, made if the sensor did not report it. */
+static struct tf_proc_tick *tf_agent_proc_find(struct tf_agent *a, uint32_t tgid)
+{
+	struct tf_proc_tick *p;
+	size_t k, h;
+
+	if ((a->idx_ok && 2 * (a->nprocs + 1) <= a->idx_mask + 1) ||
+	    tf_agent_index(a)) {
+		h = tf_agent_slot(a, tgid);
+		if (a->idx[h])
+			return &a->procs[a->idx[h] - 1];
+		p = tf_agent_proc_new(a, tgid);
+		if (p)
+			a->idx[h] = a->nprocs;
+		return p;
+	}
+	for (k = a->nprocs; k-- > 0;)
+		if (a->procs[k].tgid == tgid)
+			return &a->procs[k];
+	return tf_agent_proc_new(a, tgid);
 }
 
 /*
@@ -180,7 +251,6 @@ static void tf_agent_on_proc(const struct tf_proc_delta *d, void *arg)
 static void tf_agent_gpus(struct tf_agent *a)
 {
 	unsigned int i, j, n;
-	size_t k;
 
 	for (i = 0; i < a->st.gpus; i++) {
 		uint64_t uj, uw, min, max, dflt;
@@ -202,31 +272,17 @@ static void tf_agent_gpus(struct tf_agent *a)
 		if (tf_nvml_process_util(a->nvml, i, a->gpu_since_us[i], a->util, &n))
 			continue;
 		for (j = 0; j < n; j++) {
-			struct tf_proc_tick *p = NULL;
+			struct tf_proc_tick *p;
 
 			if (!a->util[j].pid)
 				continue;
 			if (a->util[j].time_us > a->gpu_since_us[i])
 				a->gpu_since_us[i] = a->util[j].time_us;
-			for (k = 0; k < a->nprocs; k++)
-				if (a->procs[k].tgid == a->util[j].pid)
-					p = &a->procs[k];
-			if (!p)
-				p = tf_agent_proc_new(a, a->util[j].pid);
+			p = tf_agent_proc_find(a, a->util[j].pid);
 			if (p)
 				p->gpu[i] += a->util[j].sm_pct;
 		}
 	}
-}
-
-static struct tf_proc_tick *tf_agent_proc_find(struct tf_agent *a, uint32_t tgid)
-{
-	size_t k;
-
-	for (k = 0; k < a->nprocs; k++)
-		if (a->procs[k].tgid == tgid)
-			return &a->procs[k];
-	return tf_agent_proc_new(a, tgid);
 }
 
 /*
@@ -335,6 +391,7 @@ int tf_agent_tick(struct tf_agent *a)
 		return err;
 	/* the sensor first, then the meters: the same interval, as near as can be */
 	a->nprocs = 0;
+	a->idx_ok = false;
 	err = tf_sensor_collect(a->sensor, tf_agent_on_proc, a);
 	if (err)
 		return err;
@@ -388,7 +445,10 @@ int tf_agent_tick(struct tf_agent *a)
 				     now - a->last_tick_ns, host);
 	a->last_tick_ns = now;
 	a->st.green_ppm = green;
-	if (rows && tf_nl_ledger_push(a->nl, green, a->rows, rows))
+	if (rows && tf_nl_ledger_push(a->nl, green, a->rows, rows)) {
 		a->st.push_errors++;
+		/* the names of this push may be lost with it: tell them again */
+		tf_sensor_forget_names(a->sensor);
+	}
 	return 0;
 }

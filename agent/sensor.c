@@ -36,6 +36,7 @@
 #define TF_SKIP		0x4	/* superseded by an exit report, or removed */
 #define TF_FRESH	0x8	/* charged after this collect's flush */
 #define TF_FINAL	0x10	/* its exit is fully reported */
+#define TF_TOLD		0x20	/* its current comm went out in a report */
 
 /*
  * A process as the user side knows it. Followed by counts: a track has one
@@ -759,7 +760,7 @@ static bool tf_delta(const struct tf_sensor *s, struct tf_proc_delta *d,
 	return grew;
 }
 
-static void tf_report(const struct tf_track *t, struct tf_proc_delta *d,
+static void tf_report(struct tf_track *t, struct tf_proc_delta *d,
 		      bool exited,
 		      void (*fn)(const struct tf_proc_delta *d, void *arg),
 		      void *arg)
@@ -768,8 +769,12 @@ static void tf_report(const struct tf_track *t, struct tf_proc_delta *d,
 	d->cgroup_id = t->cgroup_id;
 	memcpy(d->comm, t->comm, sizeof(d->comm));
 	d->exited = exited;
-	if (fn)
+	d->named = !(t->flags & TF_TOLD);
+	if (fn) {
+		/* the baseline's collect (no fn) tells no one */
+		t->flags |= TF_TOLD;
 		fn(d, arg);
+	}
 }
 
 /* The exit reports drained in this collect, F the finished epoch. */
@@ -922,6 +927,10 @@ int tf_sensor_collect(struct tf_sensor *s,
 		}
 		if (o)
 			o->flags |= TF_USED;
+		/* the name told stays told until an exec changes it */
+		if (o && (o->flags & TF_TOLD) &&
+		    !memcmp(o->comm, c->comm, sizeof(c->comm)))
+			c->flags |= TF_TOLD;
 		memset(&d, 0, sizeof(d));
 		grew = tf_delta(s, &d, c->c, o ? o->c : NULL);
 		/*
@@ -978,7 +987,7 @@ int tf_sensor_collect(struct tf_sensor *s,
 
 		if (c->flags & TF_SKIP)
 			continue;
-		c->flags &= TF_MARKED;
+		c->flags &= TF_MARKED | TF_TOLD;
 		if (i != j)
 			memcpy(tf_at(&s->cur, j), c, s->cur.sz);
 		j++;
@@ -986,6 +995,14 @@ int tf_sensor_collect(struct tf_sensor *s,
 	s->cur.n = j;
 	tf_swap(&s->tracks, &s->cur);
 	return 0;
+}
+
+void tf_sensor_forget_names(struct tf_sensor *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->tracks.n; i++)
+		((struct tf_track *)tf_at(&s->tracks, i))->flags &= ~TF_TOLD;
 }
 
 /* Sums a per-CPU map's value over CPUs; -ENOENT if it has no such key. */

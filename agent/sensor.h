@@ -35,6 +35,9 @@ struct tf_proc_delta {
 	uint64_t cgroup_id;	/* last seen */
 	char comm[16];
 	bool exited;		/* final report: it will not appear again */
+	bool named;		/* comm not in an earlier report: the first
+				 * one, or the first since an exec renamed it
+				 * or tf_sensor_forget_names() */
 	uint64_t on_ns[TF_SENSOR_MAX_PKGS];	/* this interval, per CPU package */
 	uint64_t cycles[TF_SENSOR_MAX_PKGS];	/* 0 without counters */
 	uint64_t instructions[TF_SENSOR_MAX_PKGS];
@@ -99,5 +102,7 @@ int tf_sensor_cgroup(struct tf_sensor *s, uint64_t cgroup_id,
 /* The BPF side's counters, summed over CPUs. */
 int tf_sensor_stats(struct tf_sensor *s, struct tf_sensor_stat *sum);
 const struct tf_sensor_ustat *tf_sensor_ustats(const struct tf_sensor *s);
+/* The next report of every live process is named again (d->named). */
+void tf_sensor_forget_names(struct tf_sensor *s);
 
 #endif /* TF_AGENT_SENSOR_H */

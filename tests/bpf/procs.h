@@ -91,6 +91,9 @@ struct tp_ent {
 	uint64_t on_ns, cycles;
 	unsigned int reports, exits, after_exit;
 	uint64_t cgroup_id;
+	unsigned int named;	/* reports with d->named */
+	bool last_named;	/* the latest report's */
+	char comm[16];		/* the latest report's */
 };
 
 #define TP_SLOTS 65536	/* above the tgids one test sees */
@@ -132,6 +135,9 @@ static inline void tp_on_proc(const struct tf_proc_delta *d, void *arg)
 	e->reports++;
 	e->exits += d->exited;
 	e->cgroup_id = d->cgroup_id;
+	e->named += d->named;
+	e->last_named = d->named;
+	memcpy(e->comm, d->comm, sizeof(e->comm));
 }
 
 /*

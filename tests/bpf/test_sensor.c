@@ -94,6 +94,81 @@ static void test_on_cpu_time_of_a_busy_process(void **state)
 }
 
 /*
+ * A process's name is in its first report, not in the next ones, again
+ * after an exec renames it, and again after tf_sensor_forget_names(): the
+ * agent sends TF_A_LEDGER_COMM only with the reports that are named.
+ */
+static void test_names_first_report_and_after_exec(void **state)
+{
+	struct tf_sensor *s;
+	struct tp_acc a;
+	struct tp_ent *e;
+	int go[2], round;
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_int_equal(tp_acc_init(&a), 0);
+	assert_int_equal(tf_sensor_open(&s, 0), 0);
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* busy until told to become "sh", which stays busy */
+		close(go[1]);
+		fcntl(go[0], F_SETFL, O_NONBLOCK);
+		while (read(go[0], &c, 1) != 1)
+			tp_spin(1000000);
+		execl("/bin/sh", "sh", "-c", "while :; do :; done", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	close(go[0]);
+	e = tp_get(&a, pid);
+	for (round = 0; round < 2; round++) {
+		usleep(50000);
+		e->reports = 0;
+		assert_int_equal(tp_collect(s, &a), 0);
+		assert_true(e->reports > 0);
+		print_message("round %d: '%s', named %d\n", round, e->comm,
+			      e->last_named);
+		assert_int_equal(e->last_named, round == 0);
+	}
+	assert_string_not_equal(e->comm, "sh");
+	assert_int_equal(write(go[1], "x", 1), 1);
+	close(go[1]);
+	/* until the exec shows: the sensor names it at sched_process_exec */
+	for (round = 0; round < 100 && strcmp(e->comm, "sh"); round++) {
+		usleep(20000);
+		assert_int_equal(tp_collect(s, &a), 0);
+	}
+	assert_string_equal(e->comm, "sh");
+	assert_true(e->last_named);
+	usleep(50000);
+	assert_int_equal(tp_collect(s, &a), 0);
+	assert_false(e->last_named);
+	tf_sensor_forget_names(s);
+	usleep(50000);
+	assert_int_equal(tp_collect(s, &a), 0);
+	assert_true(e->last_named);
+	usleep(50000);
+	assert_int_equal(tp_collect(s, &a), 0);
+	assert_false(e->last_named);
+	kill(pid, SIGKILL);
+	reap(pid);
+	for (round = 0; round < 100 && !e->exits; round++) {
+		usleep(20000);
+		assert_int_equal(tp_collect(s, &a), 0);
+	}
+	assert_int_equal(e->exits, 1);
+	assert_string_equal(e->comm, "sh");
+	/* first, exec, forgotten; the exit report may be named or not */
+	assert_in_range(e->named, 3, 4);
+	check_conservation(&a);
+	tf_sensor_close(s);
+	tp_acc_free(&a);
+}
+
+/*
  * (a) Two known duty cycles, 25 % and 75 % in 10 ms periods for 10 s: the
  * ratio of their on-CPU times must be 3 within 2 %.
  */
@@ -489,6 +564,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_on_cpu_time_of_a_busy_process),
+		cmocka_unit_test(test_names_first_report_and_after_exec),
 		cmocka_unit_test(test_duty_cycles_25_75),
 		cmocka_unit_test(test_fork_storm_loses_nothing),
 		cmocka_unit_test(test_ring_full_reports_from_the_map),
