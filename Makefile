@@ -69,7 +69,7 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_privs $(B)/tests/unit/test_oom \
 	$(B)/tests/unit/test_sensor_msg $(B)/tests/unit/test_notify \
 	$(B)/tests/unit/test_nl_ledger
-BPF_TESTS := $(B)/tests/bpf/test_sensor $(B)/tests/bpf/test_oom_agent
+BPF_TESTS := $(B)/tests/bpf/test_sensor $(B)/tests/bpf/test_oom_agent $(B)/tests/bpf/test_agent
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
 	$(B)/tests/bench/tf-agent-bench
@@ -164,7 +164,8 @@ $(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h t
 # The sensor's tools and tests need no kernel shim (and kmod/signal.h would
 # shadow <signal.h>).
 SENSOR_TEST_OBJS := $(B)/tests/bpf/test_sensor.o $(B)/tests/vm/sensor_check.o \
-	$(B)/tests/bench/sensor_bench.o $(B)/tests/bpf/test_oom_agent.o
+	$(B)/tests/bench/sensor_bench.o $(B)/tests/bpf/test_oom_agent.o \
+	$(B)/tests/bpf/test_agent.o
 $(SENSOR_TEST_OBJS): $(B)/tests/%.o: tests/%.c $(wildcard agent/*.h bpf/*.h tests/*.h tests/bpf/*.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
@@ -333,6 +334,12 @@ $(B)/tests/bpf/test_oom_agent: $(B)/tests/bpf/test_oom_agent.o $(B)/tests/unit/f
 		$(B)/agent/agent.o $(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/sensor.o \
 		$(B)/agent/nvml.o $(B)/agent/drm.o $(B)/agent/log.o
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(BPF_LIBS) -ldl -lm -pthread $(CMOCKA_LIBS)
+
+# The agent's tick end to end: the sensor, the NVML double, a netlink double.
+$(B)/tests/bpf/test_agent: $(B)/tests/bpf/test_agent.o \
+		$(B)/agent/agent.o $(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/sensor.o \
+		$(B)/agent/nvml.o $(B)/agent/drm.o $(B)/agent/log.o | $(NVML_DOUBLE)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(BPF_LIBS) -ldl -lm -pthread $(CMOCKA_LIBS)
 
 # ---- the demo's worker, load generator and report (tests/demo/README.md) ------
 # Plain C and libc, json-c and libmicrohttpd: no kernel shim, no skeleton.

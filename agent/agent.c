@@ -375,6 +375,27 @@ static void tf_agent_commit(struct tf_agent *a, const struct tf_domain_info *v,
 	}
 }
 
+/*
+ * A named process whose row does not go out (no energy this tick, as on
+ * the first tick, which only takes the meters' baseline): named again in
+ * its next report. Rows keep the processes' order: one walk.
+ */
+static void tf_agent_unnamed(struct tf_agent *a, int rows)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < a->nprocs; i++) {
+		const struct tf_proc_tick *p = &a->procs[i];
+
+		if (j < (size_t)rows && a->rows[j].pid == p->tgid) {
+			j++;
+			continue;
+		}
+		if (p->comm[0])
+			tf_sensor_forget_name(a->sensor, p->tgid);
+	}
+}
+
 int tf_agent_tick(struct tf_agent *a)
 {
 	struct tf_dom_tick doms[TF_NL_MAX_ENERGIES];
@@ -400,13 +421,16 @@ int tf_agent_tick(struct tf_agent *a)
 	if (a->ndrm)
 		tf_agent_drm(a);
 	err = tf_nl_domains(a->nl, &v, &n);
-	if (err)
+	if (err) {
+		tf_sensor_forget_names(a->sensor);	/* none went out */
 		return err;
+	}
 	nd = tf_agent_deltas(a, v, n, doms);
 	if (a->rows_cap < a->nprocs) {
 		struct tf_ledger_row *r = realloc(a->rows, a->nprocs * sizeof(*r));
 
 		if (!r) {
+			tf_sensor_forget_names(a->sensor);
 			free(v);
 			return -ENOMEM;
 		}
@@ -415,9 +439,12 @@ int tf_agent_tick(struct tf_agent *a)
 	}
 	rows = tf_account_tick(doms, nd, a->procs, a->nprocs, a->rows, &a->acct);
 	if (rows < 0) {
+		/* nothing goes out: every name of this tick must come again */
+		tf_sensor_forget_names(a->sensor);
 		free(v);
 		return rows;
 	}
+	tf_agent_unnamed(a, rows);
 	tf_agent_commit(a, v, n);
 	free(v);
 	for (i = 0; i < nd; i++) {

@@ -997,6 +997,14 @@ int tf_sensor_collect(struct tf_sensor *s,
 	return 0;
 }
 
+void tf_sensor_forget_name(struct tf_sensor *s, uint32_t tgid)
+{
+	struct tf_track *t = tf_find(&s->tracks, tgid);
+
+	if (t)
+		t->flags &= ~TF_TOLD;
+}
+
 void tf_sensor_forget_names(struct tf_sensor *s)
 {
 	size_t i;

@@ -102,7 +102,11 @@ int tf_sensor_cgroup(struct tf_sensor *s, uint64_t cgroup_id,
 /* The BPF side's counters, summed over CPUs. */
 int tf_sensor_stats(struct tf_sensor *s, struct tf_sensor_stat *sum);
 const struct tf_sensor_ustat *tf_sensor_ustats(const struct tf_sensor *s);
-/* The next report of every live process is named again (d->named). */
+/*
+ * The next report of tgid, or of every live process, is named again
+ * (d->named): for a consumer that could not pass the name on.
+ */
+void tf_sensor_forget_name(struct tf_sensor *s, uint32_t tgid);
 void tf_sensor_forget_names(struct tf_sensor *s);
 
 #endif /* TF_AGENT_SENSOR_H */

@@ -9,7 +9,7 @@
  * attributed. Needs root (the sensor), so it runs in the bpf layer.
  *
  * Where tokenfactoryd talks to tokenfactory.ko this test has a NETLINK
- * DOUBLE (below): no module on the build host. Its domains' counters
+ * DOUBLE (agent_nl.h): no module on the build host. Its domains' counters
  * advance by fixed amounts per read.
  */
 #include <errno.h>
@@ -23,96 +23,7 @@
 #include "unit/failalloc.h"
 
 #include "agent.h"
-#include "tf_nl.h"
-
-/* ---- NETLINK DOUBLE: the module's side of agent.c's calls ----------------- */
-
-#define PKG_STEP	1000003ULL	/* µJ per read */
-#define DRAM_STEP	100019ULL
-
-static struct {
-	uint64_t reads;			/* tf_nl_domains calls that answered */
-	uint64_t pushed[3];		/* ledger energy per domain id */
-} nd;
-
-struct tf_nl {
-	int unused;
-};
-
-int tf_nl_open(struct tf_nl **out)
-{
-	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
-}
-
-void tf_nl_close(struct tf_nl *nl)
-{
-	free(nl);
-}
-
-int tf_nl_heartbeat(struct tf_nl *nl)
-{
-	(void)nl;
-	return 0;
-}
-
-int tf_nl_energy_push(struct tf_nl *nl, const char *name, uint64_t energy_uj,
-		      const uint64_t *power_uw, const uint64_t *max_uw)
-{
-	(void)nl; (void)name; (void)energy_uj; (void)power_uw; (void)max_uw;
-	return 0;
-}
-
-static void dom(struct tf_domain_info *d, uint32_t id, const char *name,
-		uint32_t type, uint64_t uj)
-{
-	d->id = id;
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->type = type;
-	d->energy_uj = uj;
-}
-
-/* host, package-0, dram-0; allocated as the real client's dump is */
-int tf_nl_domains(struct tf_nl *nl, struct tf_domain_info **out,
-		  unsigned int *n)
-{
-	struct tf_domain_info *v = calloc(3, sizeof(*v));
-
-	(void)nl;
-	if (!v)
-		return -ENOMEM;
-	nd.reads++;
-	dom(&v[1], 1, "package-0", TF_DOMAIN_PACKAGE, nd.reads * PKG_STEP);
-	dom(&v[2], 2, "dram-0", TF_DOMAIN_DRAM, nd.reads * DRAM_STEP);
-	dom(&v[0], 0, "host", TF_DOMAIN_HOST, v[1].energy_uj + v[2].energy_uj);
-	*out = v;
-	*n = 3;
-	return 0;
-}
-
-int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)
-{
-	(void)nl;
-	memset(s, 0, sizeof(*s));
-	s->set = true;
-	s->surplus_uw = 100000000;
-	return 0;
-}
-
-int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
-		      const struct tf_ledger_row *rows, unsigned int n)
-{
-	unsigned int i, k;
-
-	(void)nl;
-	(void)green_ppm;
-	for (i = 0; i < n; i++)
-		for (k = 0; k < rows[i].n_energy; k++)
-			if (rows[i].energy[k].domain_id < 3)
-				nd.pushed[rows[i].energy[k].domain_id] +=
-					rows[i].energy[k].uj;
-	return 0;
-}
+#include "agent_nl.h"
 
 /* ---- the test ----------------------------------------------------------------- */
 
@@ -181,7 +92,7 @@ static void test_tick(void **state)
 	assert_true(failed_ticks > 0);
 
 	/* every µJ the meters advanced since the baseline, accounted once */
-	assert_int_equal(s.metered, (nd.reads - base) * (PKG_STEP + DRAM_STEP));
+	assert_int_equal(s.metered, (nd.reads - base) * (ND_PKG_STEP + ND_DRAM_STEP));
 	assert_int_equal(s.attributed + s.remainder, s.metered);
 	assert_int_equal(st->conservation_errors, 0);
 	assert_int_equal(nd.pushed[1] + nd.pushed[2], s.attributed);

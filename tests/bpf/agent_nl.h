@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NETLINK DOUBLE for the agent tests of this directory: where tokenfactoryd
+ * talks to tokenfactory.ko (agent/tf_nl.h), the module's side, for a build
+ * host without the module. Include it in exactly one file of a test binary.
+ *
+ * Domains: host (0), package-0 (1) and dram-0 (2), whose counters advance
+ * by fixed amounts per read, and gpu-N (3 + N) holding what the agent
+ * pushed as gpu-N's energy. The ledger push adds each row to per-domain
+ * totals and to the record of its pid if the test watches it.
+ */
+#ifndef TF_TESTS_BPF_AGENT_NL_H
+#define TF_TESTS_BPF_AGENT_NL_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tf_nl.h"
+
+#define ND_PKG_STEP	1000003ULL	/* µJ per read */
+#define ND_DRAM_STEP	100019ULL
+#define ND_GPUS		8
+#define ND_DOMS		(3 + ND_GPUS)
+#define ND_WATCH	8
+
+struct nd_proc {
+	uint32_t pid;
+	unsigned int rows, named;	/* rows pushed; of them with a name */
+	char comm[16];			/* the last name pushed */
+	uint64_t uj[ND_DOMS];
+};
+
+static struct {
+	uint64_t reads;			/* tf_nl_domains calls that answered */
+	uint64_t pushed[ND_DOMS];	/* ledger energy per domain id */
+	uint64_t gpu_uj[ND_GPUS];	/* as the agent pushed it */
+	unsigned int ngpus;
+	struct nd_proc watch[ND_WATCH];
+} nd;
+
+struct tf_nl {
+	int unused;
+};
+
+static inline struct nd_proc *nd_watch(uint32_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < ND_WATCH; i++)
+		if (nd.watch[i].pid == pid || !nd.watch[i].pid) {
+			nd.watch[i].pid = pid;
+			return &nd.watch[i];
+		}
+	return NULL;
+}
+
+int tf_nl_open(struct tf_nl **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void tf_nl_close(struct tf_nl *nl)
+{
+	free(nl);
+}
+
+int tf_nl_heartbeat(struct tf_nl *nl)
+{
+	(void)nl;
+	return 0;
+}
+
+int tf_nl_energy_push(struct tf_nl *nl, const char *name, uint64_t energy_uj,
+		      const uint64_t *power_uw, const uint64_t *max_uw)
+{
+	unsigned int i;
+
+	(void)nl; (void)power_uw; (void)max_uw;
+	if (sscanf(name, "gpu-%u", &i) != 1 || i >= ND_GPUS)
+		return -EINVAL;
+	nd.gpu_uj[i] = energy_uj;
+	if (i >= nd.ngpus)
+		nd.ngpus = i + 1;
+	return 0;
+}
+
+static inline void nd_dom(struct tf_domain_info *d, uint32_t id,
+			  const char *name, uint32_t type, uint64_t uj)
+{
+	d->id = id;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->type = type;
+	d->energy_uj = uj;
+}
+
+/* allocated as the real client's dump is */
+int tf_nl_domains(struct tf_nl *nl, struct tf_domain_info **out,
+		  unsigned int *n)
+{
+	struct tf_domain_info *v = calloc(ND_DOMS, sizeof(*v));
+	uint64_t host;
+	unsigned int i;
+
+	(void)nl;
+	if (!v)
+		return -ENOMEM;
+	nd.reads++;
+	nd_dom(&v[1], 1, "package-0", TF_DOMAIN_PACKAGE, nd.reads * ND_PKG_STEP);
+	nd_dom(&v[2], 2, "dram-0", TF_DOMAIN_DRAM, nd.reads * ND_DRAM_STEP);
+	host = v[1].energy_uj + v[2].energy_uj;
+	for (i = 0; i < nd.ngpus; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "gpu-%u", i);
+		nd_dom(&v[3 + i], 3 + i, name, TF_DOMAIN_GPU, nd.gpu_uj[i]);
+		host += nd.gpu_uj[i];
+	}
+	nd_dom(&v[0], 0, "host", TF_DOMAIN_HOST, host);
+	*out = v;
+	*n = 3 + nd.ngpus;
+	return 0;
+}
+
+int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)
+{
+	(void)nl;
+	memset(s, 0, sizeof(*s));
+	s->set = true;
+	s->surplus_uw = 100000000;
+	return 0;
+}
+
+int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
+		      const struct tf_ledger_row *rows, unsigned int n)
+{
+	unsigned int i, k, w;
+
+	(void)nl;
+	(void)green_ppm;
+	for (i = 0; i < n; i++) {
+		struct nd_proc *p = NULL;
+
+		for (w = 0; w < ND_WATCH; w++)
+			if (nd.watch[w].pid && nd.watch[w].pid == rows[i].pid)
+				p = &nd.watch[w];
+		if (p) {
+			p->rows++;
+			if (rows[i].comm[0]) {
+				p->named++;
+				memcpy(p->comm, rows[i].comm, sizeof(p->comm));
+			}
+		}
+		for (k = 0; k < rows[i].n_energy; k++) {
+			uint32_t id = rows[i].energy[k].domain_id;
+
+			if (id >= ND_DOMS)
+				continue;
+			nd.pushed[id] += rows[i].energy[k].uj;
+			if (p)
+				p->uj[id] += rows[i].energy[k].uj;
+		}
+	}
+	return 0;
+}
+
+#endif /* TF_TESTS_BPF_AGENT_NL_H */
