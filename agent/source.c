@@ -216,7 +216,21 @@ static void set_connected(struct tf_src *c, bool on)
 	pthread_mutex_unlock(&c->owner->lock);
 }
 
-/* One message through the source's parser into the store. */
+/*
+ * The parsers say "...: out of memory" (sigparse.h's errors name the field
+ * or the payload): a message that could not be parsed for want of memory
+ * is no malformed one.
+ */
+static bool sig_oom(const char *err)
+{
+	return strstr(err, "out of memory");
+}
+
+/*
+ * One message through the source's parser into the store. Out of memory
+ * counts as a failure (fetches, connections), not as a rejected message:
+ * the message may have been good; the last good value stays.
+ */
 static int ingest(struct tf_src *c, const char *buf, size_t len)
 {
 	struct tf_sigval v = { 0 };
@@ -265,6 +279,10 @@ static int ingest(struct tf_src *c, const char *buf, size_t len)
 		} else if (age > 0) {
 			ttl -= age;
 		}
+	}
+	if (r && sig_oom(err)) {
+		store_failure(c, true, "%s", err);
+		return -1;
 	}
 	if (r) {
 		store_reject(c, err);
@@ -459,7 +477,7 @@ static int mqtt_setup(struct tf_src *c)
 		if (r) {
 			tf_log(TF_LOG_ERR, "source %s: username: %s",
 			       cfg->name, mosquitto_strerror(r));
-			return -EINVAL;
+			return r == MOSQ_ERR_NOMEM ? -ENOMEM : -EINVAL;
 		}
 	}
 	if (cfg->cafile[0]) {
@@ -468,7 +486,7 @@ static int mqtt_setup(struct tf_src *c)
 		if (r) {
 			tf_log(TF_LOG_ERR, "source %s: cafile %s: %s",
 			       cfg->name, cfg->cafile, mosquitto_strerror(r));
-			return -EINVAL;
+			return r == MOSQ_ERR_NOMEM ? -ENOMEM : -EINVAL;
 		}
 	}
 	return 0;
@@ -613,7 +631,7 @@ static int http_setup(struct tf_src *c)
 	if (r) {
 		tf_log(TF_LOG_ERR, "source %s: curl: %s", cfg->name,
 		       curl_easy_strerror(r));
-		return -EINVAL;
+		return r == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
 	}
 	return 0;
 }
@@ -662,7 +680,7 @@ static int csv_setup(struct tf_src *c)
 	if (tf_sig_parse_csv(buf, got, &c->csv, err, sizeof(err))) {
 		tf_log(TF_LOG_ERR, "source %s: %s: %s", cfg->name, cfg->path,
 		       err);
-		ret = -EINVAL;
+		ret = sig_oom(err) ? -ENOMEM : -EINVAL;
 	}
 out:
 	free(buf);

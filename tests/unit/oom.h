@@ -71,4 +71,19 @@ static unsigned long oom_run(const struct oom_case *c)
 	return k;
 }
 
+/*
+ * A unit that must allocate nothing (a restore on the way out, say): one
+ * run on a heap exhausted from the first allocation, which must count none
+ * and still pass c's check.
+ */
+static void oom_run_none(const struct oom_case *c)
+{
+	unsigned long k = 1;
+
+	oom_one(c, 1, true, &k);
+	if (k)
+		fail_msg("%s: %lu allocation(s), where none may be", c->name, k);
+	print_message("%s: no allocation; works on an exhausted heap\n", c->name);
+}
+
 #endif /* TF_OOM_H */
