@@ -158,7 +158,7 @@ $(B)/tests/unit/kmod_%.o: kmod/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h tests/*.h) $(BPF_SKELS)
+$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h tests/*.h tests/unit/*.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
 
@@ -255,11 +255,11 @@ $(B)/tests/unit/test_oom_source: $(B)/tests/unit/test_oom_source.o \
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(SRC_LIBS) -ldl $(CMOCKA_LIBS)
 
 CTL_OOM_OBJS := control actuate lever nvml source sigparse trace tokens promtext \
-	account attrib metrics log policy localday
+	account attrib metrics log policy localday config units
 $(B)/tests/unit/test_oom_control: $(B)/tests/unit/test_oom_control.o \
-		$(B)/tests/unit/failalloc.o $(CTL_OOM_OBJS:%=$(B)/agent/%.o) | $(NVML_DOUBLE)
+		$(B)/tests/unit/failalloc.o $(CTL_OOM_OBJS:%=$(B)/agent/%.o)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(SRC_LIBS) $(CURL_LIBS) $(MHD_LIBS) \
-	-ldl -lm -pthread $(CMOCKA_LIBS)
+	$(INIH_LIBS) -ldl -lm -pthread $(CMOCKA_LIBS)
 
 # The sensor's start-up failure messages (agent/sensor.c); no BPF loaded.
 $(B)/tests/unit/test_sensor_msg: $(B)/tests/unit/test_sensor_msg.o $(B)/agent/sensor.o
