@@ -68,6 +68,7 @@ struct tf_src {
 	char *body;
 	size_t body_len, body_cap;
 	bool body_over;
+	bool body_oom;			/* no memory for the response */
 	char curl_err[CURL_ERROR_SIZE];
 	/* csv */
 	struct tf_csv csv;
@@ -509,8 +510,10 @@ static size_t http_write(char *p, size_t size, size_t nmemb, void *arg)
 		while (cap < c->body_len + len)
 			cap *= 2;
 		b = realloc(c->body, cap);
-		if (!b)
-			return 0;
+		if (!b) {
+			c->body_oom = true;
+			return 0;	/* aborts the transfer */
+		}
 		c->body = b;
 		c->body_cap = cap;
 	}
@@ -530,6 +533,7 @@ static void http_fetch(struct tf_src *c)
 
 	c->body_len = 0;
 	c->body_over = false;
+	c->body_oom = false;
 	c->curl_err[0] = '\0';
 	mc = curl_multi_add_handle(c->multi, c->easy);
 	while (!mc && running && !stopping(s)) {
@@ -551,6 +555,8 @@ static void http_fetch(struct tf_src *c)
 		if (c->body_over)
 			store_failure(c, true, "HTTP: response over %d bytes",
 				      TF_SIG_PAYLOAD_MAX);
+		else if (c->body_oom)	/* not curl's "failed writing" */
+			store_failure(c, true, "HTTP: out of memory for the response");
 		else
 			store_failure(c, true, "HTTP: %s",
 				      c->curl_err[0] ? c->curl_err

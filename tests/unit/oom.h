@@ -24,6 +24,10 @@ struct oom_case {
 	void (*teardown)(void *ctx);			/* optional, every run */
 };
 
+/* true: op's work runs on other threads, every thread's allocations count
+ * (tf_fa_arm_all); set around oom_run() */
+static bool oom_threads;
+
 static int oom_one(const struct oom_case *c, unsigned long n, bool sticky,
 		   unsigned long *count)
 {
@@ -35,7 +39,10 @@ static int oom_one(const struct oom_case *c, unsigned long n, bool sticky,
 			      sticky ? " and every later one" : "");
 	if (c->setup)
 		c->setup(c->ctx);
-	tf_fa_arm(n, sticky);
+	if (oom_threads)
+		tf_fa_arm_all(n, sticky);
+	else
+		tf_fa_arm(n, sticky);
 	rc = c->op(c->ctx);
 	k = tf_fa_disarm();
 	failed = tf_fa_failed();
