@@ -12,6 +12,7 @@
  * per group), tokens scraped, /metrics refreshed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -549,25 +550,35 @@ static uint64_t tf_ctl_gpus(struct tf_ctl *ctl, uint64_t budget)
 				ctl->cfg->budget.floor_uw);
 }
 
-/* A process of the group's cgroup, to carry its tokens in the ledger. */
+/*
+ * A process of the group's cgroup, to carry its tokens in the ledger.
+ * read(2), not stdio: without memory for a FILE the tick's tokens would
+ * go to no process, lost to the ledger.
+ */
 static uint32_t tf_ctl_group_pid(const struct tf_ctl *ctl,
 				 const struct tf_group_cfg *g)
 {
-	char path[TF_CFG_PATH * 2 + 32];
-	unsigned int pid = 0;
-	FILE *f;
+	char path[TF_CFG_PATH * 2 + 32], buf[32], *end;
+	unsigned long pid;
+	ssize_t n;
+	int fd;
 
 	if (!g->cgroup[0])
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", ctl->cfg->cgroup_root,
 		 g->cgroup);
-	f = fopen(path, "r");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	if (fscanf(f, "%u", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtoul(buf, &end, 10);
+	if (end == buf || (*end && *end != '\n') || pid > UINT32_MAX)
+		return 0;
+	return (uint32_t)pid;
 }
 
 /*

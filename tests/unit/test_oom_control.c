@@ -17,10 +17,14 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
 
 #include "tf_test.h"
 #include "failalloc.h"
@@ -44,6 +48,7 @@ struct tf_nl {
 static struct {
 	struct tf_domain_info d[3];
 	uint64_t surplus_uw;
+	uint64_t tokens[2];		/* pushed to the ledger: pid 4242, others */
 } nd;
 
 int tf_nl_open(struct tf_nl **out)
@@ -157,7 +162,10 @@ int tf_nl_member(struct tf_nl *nl, bool add, const char *group, uint32_t pid,
 int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 		      const struct tf_ledger_row *rows, unsigned int n)
 {
-	(void)nl; (void)green_ppm; (void)rows; (void)n;
+	(void)nl;
+	(void)green_ppm;
+	for (unsigned int i = 0; i < n; i++)
+		nd.tokens[rows[i].pid == 4242 ? 0 : 1] += rows[i].tokens;
 	return 0;
 }
 
@@ -237,6 +245,7 @@ static void tree(void)
 	mkd("cg");
 	put("cg/cgroup.subtree_control", "cpu memory\n");
 	mkd("cg/a");
+	put("cg/a/cgroup.procs", "4242\n");
 	put("cg/a/cpu.max", "max 100000\n");
 	put("cg/a/cgroup.freeze", "0\n");
 	mkd("cg/b");
@@ -303,6 +312,54 @@ static void old_or_new(const struct snap *s, const struct snap *o,
 	}
 }
 
+/* ---- a worker's token counter (chat's metrics_url) ------------------------------ */
+
+static pthread_mutex_t wk_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t wk_tokens, wk_served;
+
+static enum MHD_Result wk_serve(void *cls, struct MHD_Connection *conn,
+				const char *url, const char *method,
+				const char *version, const char *upload,
+				size_t *upload_size, void **con_cls)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char page[256];
+
+	(void)cls; (void)url; (void)method; (void)version; (void)upload;
+	(void)upload_size; (void)con_cls;
+	pthread_mutex_lock(&wk_lock);
+	snprintf(page, sizeof(page),
+		 "# TYPE llamacpp:tokens_predicted_total counter\n"
+		 "llamacpp:tokens_predicted_total %llu\n",
+		 (unsigned long long)wk_tokens);
+	wk_served++;
+	pthread_mutex_unlock(&wk_lock);
+	r = MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_MUST_COPY);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static uint64_t wk_get(uint64_t *v)
+{
+	uint64_t x;
+
+	pthread_mutex_lock(&wk_lock);
+	x = *v;
+	pthread_mutex_unlock(&wk_lock);
+	return x;
+}
+
+/* the control's scraper, on its own thread, has read the counter since */
+static void wk_scraped(uint64_t served)
+{
+	for (int i = 0; i < 10000 && wk_get(&wk_served) == served; i++)
+		usleep(1000);
+	assert_true(wk_get(&wk_served) > served);
+	usleep(100000);		/* and parsed it, the lock let go */
+}
+
 /* ---- the cases ---------------------------------------------------------------- */
 
 /* warnings about the forecast's history: a run with memory logs none */
@@ -318,7 +375,10 @@ struct ctl_ctx {
 	struct tf_ctl *ctl;
 	/* with memory: as found, c1 at HIGH, c1 at LOW, c2 at HIGH */
 	struct snap s0, s_high, s_low, s_c2;
+	uint64_t tok0;
 };
+
+static int wk_port;
 
 static void conf_write(char *path, const char *name, const char *ceiling,
 		       const char *history)
@@ -332,9 +392,10 @@ static void conf_write(char *path, const char *name, const char *ceiling,
 		 "[budget]\nfloor = 100W\nceiling = %s\nshare = 1\n"
 		 "cpu_watts = 10W\ncpu_idle_watts = 20W\nhistory = %s\n"
 		 "[group chat]\ntier = interactive\ncgroup = a\nreserved = 50W\n"
-		 "demand = 100W\n"
+		 "demand = 100W\nmetrics_url = http://127.0.0.1:%d/metrics\n"
+		 "preset = llamacpp\n"
 		 "[group batch]\ntier = batch\ncgroup = b\ndemand = 200W\n",
-		 top, ceiling, history);
+		 top, ceiling, history, wk_port);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -487,6 +548,36 @@ static void reload_check(void *arg, int rc, unsigned long failed)
 	ctl_down(x);
 }
 
+/*
+ * tokens: the worker made 10 more since the last tick, the scraper has read
+ * them; the tick books them into the ledger, to a process of the group's
+ * cgroup (its cgroup.procs).
+ */
+
+static void tok_setup(void *arg)
+{
+	struct ctl_ctx *x = arg;
+	uint64_t served = wk_get(&wk_served);
+
+	pthread_mutex_lock(&wk_lock);
+	wk_tokens += 10;
+	pthread_mutex_unlock(&wk_lock);
+	tf_ctl_step(x->ctl, true);	/* books the last scrape, asks for one */
+	wk_scraped(served);
+	x->tok0 = nd.tokens[0];
+}
+
+static void tok_check(void *arg, int rc, unsigned long failed)
+{
+	struct ctl_ctx *x = arg;
+
+	(void)failed;
+	assert_int_equal(rc, 0);
+	/* every token in the ledger, memory or not, to the group's process */
+	assert_int_equal(nd.tokens[0] - x->tok0, 10);
+	assert_int_equal(nd.tokens[1], 0);
+}
+
 /* The reference, with memory. */
 static void ctl_reference(struct ctl_ctx *x)
 {
@@ -530,10 +621,20 @@ static void test_control(void **state)
 	struct oom_case reload = {
 		"control reload", x, reload_setup, reload_op, reload_check, NULL,
 	};
+	struct oom_case tokens = {
+		"control tokens", x, tok_setup, step_op, tok_check, NULL,
+	};
+	struct MHD_Daemon *d;
 
 	(void)state;
 	assert_non_null(x);
 	tf_log_set_sink(quiet, NULL);
+	/* libcurl's global state (OpenSSL's) is the process's, made once */
+	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+			     wk_serve, NULL, MHD_OPTION_END);
+	assert_non_null(d);
+	wk_port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
 	snprintf(top, sizeof(top), "/tmp/tf-oom-ctl-XXXXXX");
 	assert_non_null(mkdtemp(top));
 	assert_int_equal(rmdir(top), 0);	/* tree() makes it each run */
@@ -564,10 +665,20 @@ static void test_control(void **state)
 	oom_run(&step);
 	oom_run(&reload);
 
+	/* the tokens: one control for all the runs, its scraper warmed up */
+	tree();
+	ctl_up(x, HIGH);
+	tok_setup(x);
+	tok_setup(x);
+	oom_run(&tokens);
+	ctl_down(x);
+
 	tf_config_free(&x->c1);
 	unlink(x->conf1);
 	unlink(x->conf2);
 	unlink(x->hist);
+	MHD_stop_daemon(d);
+	curl_global_cleanup();
 	tf_log_set_sink(NULL, NULL);
 	free(x);
 }
