@@ -68,7 +68,8 @@ UNIT_TESTS := $(B)/tests/unit/test_energy $(B)/tests/unit/test_print \
 	$(B)/tests/unit/test_sigparse $(B)/tests/unit/test_sources \
 	$(B)/tests/unit/test_privs $(B)/tests/unit/test_oom \
 	$(B)/tests/unit/test_sensor_msg $(B)/tests/unit/test_notify \
-	$(B)/tests/unit/test_nl_ledger
+	$(B)/tests/unit/test_nl_ledger $(B)/tests/unit/test_oom_actuate \
+	$(B)/tests/unit/test_oom_source $(B)/tests/unit/test_oom_control
 BPF_TESTS := $(B)/tests/bpf/test_sensor $(B)/tests/bpf/test_oom_agent $(B)/tests/bpf/test_agent
 VM_TOOLS := $(B)/tests/vm/tf-nlraw $(B)/tests/bench/tf-nlbench $(B)/tests/vm/tf-spin \
 	$(B)/tests/vm/tf-sensor-check $(B)/tests/vm/tf-latency $(B)/tests/vm/tf-nlfuzz \
@@ -157,7 +158,7 @@ $(B)/tests/unit/kmod_%.o: kmod/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h tests/*.h) $(BPF_SKELS)
+$(B)/tests/%.o: tests/%.c $(wildcard agent/*.h kmod/*.h tests/unit/kshim/*/*.h tests/*.h tests/unit/*.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) $(KSHIM_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
 
@@ -241,6 +242,25 @@ $(B)/tests/unit/test_oom: $(B)/tests/unit/test_oom.o $(B)/tests/unit/failalloc.o
 		$(OOM_OBJS:%=$(B)/agent/%.o)
 	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(INIH_LIBS) $(JSON_LIBS) $(CURL_LIBS) \
 	$(MHD_LIBS) -ldl -lm -pthread $(CMOCKA_LIBS)
+
+# The same for the actuators, the sources and the control step, each with
+# the doubles of its own test (netlink; NVML is the double library).
+$(B)/tests/unit/test_oom_actuate: $(B)/tests/unit/test_oom_actuate.o \
+		$(B)/tests/unit/failalloc.o $(B)/agent/actuate.o $(B)/agent/lever.o \
+		$(B)/agent/nvml.o $(B)/agent/log.o | $(NVML_DOUBLE)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ -ldl -pthread $(CMOCKA_LIBS)
+
+$(B)/tests/unit/test_oom_source: $(B)/tests/unit/test_oom_source.o \
+		$(B)/tests/unit/failalloc.o $(B)/agent/source.o $(B)/agent/sigparse.o \
+		$(B)/agent/trace.o $(B)/agent/log.o
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(SRC_LIBS) -ldl $(CMOCKA_LIBS)
+
+CTL_OOM_OBJS := control actuate lever nvml source sigparse trace tokens promtext \
+	account attrib metrics log policy localday config units
+$(B)/tests/unit/test_oom_control: $(B)/tests/unit/test_oom_control.o \
+		$(B)/tests/unit/failalloc.o $(CTL_OOM_OBJS:%=$(B)/agent/%.o)
+	$(call msg,LD,$@)$(CC) $(CFLAGS) -o $@ $^ $(SRC_LIBS) $(CURL_LIBS) $(MHD_LIBS) \
+	$(INIH_LIBS) -ldl -lm -pthread $(CMOCKA_LIBS)
 
 # The sensor's start-up failure messages (agent/sensor.c); no BPF loaded.
 $(B)/tests/unit/test_sensor_msg: $(B)/tests/unit/test_sensor_msg.o $(B)/agent/sensor.o

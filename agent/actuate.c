@@ -136,39 +136,54 @@ static int tf_orig_path(const struct tf_act *a, const char *kind,
 	return 0;
 }
 
-/* The kept original, if an earlier agent left one: 0 and it in buf. */
+static int tf_act_read(const char *path, char *buf, size_t size);
+
+/*
+ * The kept original, if an earlier agent left one: 0 and it in buf. Plain
+ * read(2), no stdio: out of memory must not pass for "none kept", which
+ * would take the killed agent's limit in force for the host's own and
+ * write it over the kept original.
+ */
 static int tf_orig_load(const struct tf_act *a, const char *kind,
 			const char *key, char *buf, size_t sz)
 {
 	char path[PATH_MAX];
-	size_t n;
-	FILE *f;
 
-	if (tf_orig_path(a, kind, key, path, sizeof(path)))
+	if (tf_orig_path(a, kind, key, path, sizeof(path)) ||
+	    tf_act_read(path, buf, sz))
 		return -ENOENT;
-	f = fopen(path, "re");
-	if (!f)
-		return -ENOENT;
-	n = fread(buf, 1, sz - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	return n ? 0 : -ENOENT;
+	return buf[0] ? 0 : -ENOENT;
 }
 
+/* Plain write(2) too: nothing to allocate, so nothing half-kept. */
 static void tf_orig_save(const struct tf_act *a, const char *kind,
 			 const char *key, const char *val)
 {
-	char path[PATH_MAX];
-	FILE *f;
+	char path[PATH_MAX], line[TF_LEVER_CPU_MAX_STR + 32];
+	size_t len;
+	ssize_t n;
+	int fd, err = 0;
 
 	if (tf_orig_path(a, kind, key, path, sizeof(path)))
 		return;
-	f = fopen(path, "we");
-	if (!f || fprintf(f, "%s\n", val) < 0)
-		tf_log(TF_LOG_WARNING, "actuate: %s: %s", path, strerror(errno));
-	if (f)
-		fclose(f);
+	len = (size_t)snprintf(line, sizeof(line), "%s\n", val);
+	if (len >= sizeof(line))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+	} else {
+		n = write(fd, line, len);
+		if (n < 0)
+			err = errno;
+		else if ((size_t)n != len)
+			err = EIO;
+		if (close(fd) && !err)
+			err = errno;
+	}
+	if (err)
+		tf_log(TF_LOG_WARNING, "actuate: %s: %s", path, strerror(err));
 }
 
 static void tf_orig_drop(const struct tf_act *a, const char *kind,
@@ -580,29 +595,32 @@ static void *tf_duty_main(void *arg)
 	return NULL;
 }
 
-/* The cgroup v2 path of pid, relative to the hierarchy's root. */
+/*
+ * The cgroup v2 path of pid, relative to the hierarchy's root. read(2),
+ * not stdio: without memory for a FILE the process would pass for one
+ * in no managed cgroup and be put in a duty cycle.
+ */
 static int tf_pid_cgroup(struct tf_act *a, pid_t pid, char *buf, size_t size)
 {
-	char path[PATH_MAX], line[TF_CFG_PATH + 8];
-	int err = -ENOENT;
-	FILE *f;
+	char path[PATH_MAX], text[4096], *line, *end;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/%d/cgroup", a->proc_root, (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	err = tf_act_read(path, text, sizeof(text));
+	if (err)
+		return err;
+	for (line = text; line && *line; line = end ? end + 1 : NULL) {
+		end = strchr(line, '\n');
+		if (end)
+			*end = '\0';
 		if (strncmp(line, "0::", 3))
 			continue;
-		line[strcspn(line, "\n")] = '\0';
 		if (strlen(line + 3) >= size)
 			break;
 		strcpy(buf, line + 3);
-		err = 0;
-		break;
+		return 0;
 	}
-	fclose(f);
-	return err;
+	return -ENOENT;
 }
 
 /* In (or under) a cgroup of a group: the cgroup actuator has it. */
@@ -844,26 +862,34 @@ void tf_act_cont_all(struct tf_act *a)
 
 /* ---- the module's CPU cap ------------------------------------------------- */
 
-static void tf_pkgs_open(struct tf_act *a)
+/*
+ * The module unreachable: no CPU cap (logged). Out of memory is an error:
+ * an agent taken for one without packages would never cap the CPUs.
+ */
+static int tf_pkgs_open(struct tf_act *a)
 {
 	struct tf_domain_info *d = NULL;
 	unsigned int n = 0, i;
 	int err;
 
 	if (!a->nl)
-		return;
+		return 0;
 	err = tf_nl_domains(a->nl, &d, &n);
+	if (err == -ENOMEM) {
+		free(d);
+		return err;
+	}
 	if (err) {
 		tf_log(TF_LOG_WARNING, "actuate: the module's domains: %s: no CPU cap",
 		       tf_nl_errmsg(a->nl) && *tf_nl_errmsg(a->nl) ?
 		       tf_nl_errmsg(a->nl) : strerror(-err));
 		free(d);
-		return;
+		return 0;
 	}
 	a->pkgs = calloc(n ? n : 1, sizeof(*a->pkgs));
 	if (!a->pkgs) {
 		free(d);
-		return;
+		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
 		struct tf_pkg *p;
@@ -889,6 +915,7 @@ static void tf_pkgs_open(struct tf_act *a)
 		}
 	}
 	free(d);
+	return 0;
 }
 
 static int tf_pkg_set(struct tf_act *a, struct tf_pkg *p, uint64_t cap,
@@ -1010,6 +1037,13 @@ static bool tf_card_name(const char *s, size_t len)
 	return true;
 }
 
+/* glob() ignores a directory it cannot read: not when memory ran out */
+static int tf_glob_err(const char *path, int err)
+{
+	(void)path;
+	return err == ENOMEM;
+}
+
 /* amdgpu hwmon: class/drm/cardN/device/hwmon/hwmonM/power1_cap. */
 static int tf_gpu_hwmon_open(struct tf_act *a, const char *sysfs)
 {
@@ -1022,11 +1056,14 @@ static int tf_gpu_hwmon_open(struct tf_act *a, const char *sysfs)
 
 	snprintf(pat, sizeof(pat), "%s/class/drm/card*/device/hwmon/hwmon*/power1_cap",
 		 sysfs);
-	rc = glob(pat, 0, NULL, &gl);
+	rc = glob(pat, 0, tf_glob_err, &gl);
 	if (rc == GLOB_NOMATCH)
 		return 0;
-	if (rc)
+	if (rc) {
+		if (rc == GLOB_NOSPACE || rc == GLOB_ABORTED)
+			globfree(&gl);
 		return -ENOMEM;
+	}
 	nv = realloc(a->gpus, (a->ngpus + gl.gl_pathc) * sizeof(*nv));
 	if (!nv) {
 		globfree(&gl);
@@ -1211,9 +1248,13 @@ int tf_act_plan_group(const struct tf_config *c, const struct tf_alloc *alloc,
 
 /* ---- the handle ----------------------------------------------------------- */
 
-/* cgroup_root's path inside the cgroup2 mount it lies on ("" when it is
- * the mount, or on none): what /proc/PID/cgroup paths are relative to. */
-static void tf_cg_prefix(struct tf_act *a)
+/*
+ * cgroup_root's path inside the cgroup2 mount it lies on ("" when it is
+ * the mount, or on none): what /proc/PID/cgroup paths are relative to.
+ * -ENOMEM when mountinfo cannot be read for it: a wrong prefix would put
+ * the managed cgroups' processes in duty cycles.
+ */
+static int tf_cg_prefix(struct tf_act *a)
 {
 	char path[PATH_MAX], line[8192], mnt[PATH_MAX], best[PATH_MAX] = "";
 	const char *root = a->c->cgroup_root, *sep;
@@ -1223,7 +1264,7 @@ static void tf_cg_prefix(struct tf_act *a)
 	snprintf(path, sizeof(path), "%s/self/mountinfo", a->proc_root);
 	f = fopen(path, "re");
 	if (!f)
-		return;
+		return errno == ENOMEM ? -ENOMEM : 0;
 	while (fgets(line, sizeof(line), f)) {
 		sep = strstr(line, " - cgroup2 ");
 		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
@@ -1241,6 +1282,7 @@ static void tf_cg_prefix(struct tf_act *a)
 	len = strlen(a->cg_prefix);
 	while (len && a->cg_prefix[len - 1] == '/')
 		a->cg_prefix[--len] = '\0';
+	return 0;
 }
 
 int tf_act_open(struct tf_act **out, const struct tf_config *c,
@@ -1292,12 +1334,10 @@ int tf_act_open(struct tf_act **out, const struct tf_config *c,
 		pthread_cond_init(&a->cond, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	tf_cg_prefix(a);
-
 	a->ngrps = c->ngroups;
 	a->grps = calloc(c->ngroups ? c->ngroups : 1, sizeof(*a->grps));
 	a->gst = calloc(c->ngroups ? c->ngroups : 1, sizeof(*a->gst));
-	if (!a->grps || !a->gst)
+	if (!a->grps || !a->gst || tf_cg_prefix(a))
 		goto fail;
 	for (k = 0; k < c->ngroups; k++) {
 		struct tf_grp *g = &a->grps[k];
@@ -1333,7 +1373,8 @@ int tf_act_open(struct tf_act **out, const struct tf_config *c,
 			goto fail;
 		err = -ENOMEM;
 	}
-	tf_pkgs_open(a);
+	if (tf_pkgs_open(a))
+		goto fail;
 
 	a->gpst = calloc(a->ngpus ? a->ngpus : 1, sizeof(*a->gpst));
 	a->pkst = calloc(a->npkgs ? a->npkgs : 1, sizeof(*a->pkst));

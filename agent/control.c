@@ -12,6 +12,7 @@
  * per group), tokens scraped, /metrics refreshed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -55,6 +56,12 @@ struct tf_ctl_group {
 
 struct tf_ctl {
 	const struct tf_config *cfg;
+	/*
+	 * Groups, actuators, tokens and sources up for cfg. false after a
+	 * reload that could rebuild neither configuration (out of memory):
+	 * each step tries again, and does nothing else until it succeeds.
+	 */
+	bool built;
 	struct tf_nl *nl;
 	int wake_fd;
 	struct tf_budget budget;
@@ -283,9 +290,13 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
 	for (i = 0; i < c->nsources; i++)
 		if (c->sources[i].kind == TF_SRC_MODULE)
 			ctl->mirror = false;	/* we would read our own copy back */
-	if (c->nsources)
-		return tf_sources_start(&ctl->src, c->sources, c->nsources,
-					ctl->wake_fd);
+	if (c->nsources) {
+		err = tf_sources_start(&ctl->src, c->sources, c->nsources,
+				       ctl->wake_fd);
+		if (err)
+			return err;
+	}
+	ctl->built = true;
 	return 0;
 }
 
@@ -296,6 +307,7 @@ static int tf_ctl_build(struct tf_ctl *ctl, const struct tf_config *c)
  */
 static void tf_ctl_unbuild(struct tf_ctl *ctl)
 {
+	ctl->built = false;
 	tf_sources_stop(ctl->src);
 	ctl->src = NULL;
 	tf_ctl_tokens_stop(ctl);
@@ -343,29 +355,37 @@ static int tf_ctl_metrics(struct tf_ctl *ctl, const struct tf_config *c)
  * the day's own future), then the live signal, hour by hour. With the
  * signal's clock that moment is the first time-stamped value, so the file
  * is read now and fed at the first step. In the signal's units; the host's
- * share is taken when slots are made.
+ * share is taken when slots are made. A file missing or malformed is
+ * logged and done without; out of memory is an error (-ENOMEM), not a
+ * quota planned as if the host had no history.
  */
-static void tf_ctl_forecast(struct tf_ctl *ctl, const struct tf_config *c)
+static int tf_ctl_forecast(struct tf_ctl *ctl, const struct tf_config *c)
 {
 	char err[256];
 	FILE *f;
+	int ret = 0;
 
 	tf_fc_init(&ctl->fc, c->forecast_days, TF_FC_MEDIAN);
 	ctl->day = INT64_MIN;
 	tf_series_free(&ctl->hist);
 	ctl->hist_pending = false;
 	if (!c->history[0])
-		return;
+		return 0;
 	f = fopen(c->history, "re");
 	if (!f) {
+		if (errno == ENOMEM)
+			return -ENOMEM;
 		tf_log(TF_LOG_WARNING, "forecast: %s: %s", c->history, strerror(errno));
-		return;
+		return 0;
 	}
-	if (tf_series_read(f, c->history, &ctl->hist, err, sizeof(err)))
-		tf_log(TF_LOG_WARNING, "forecast: %s", err);
-	else
+	if (!tf_series_read(f, c->history, &ctl->hist, err, sizeof(err)))
 		ctl->hist_pending = true;
+	else if (strstr(err, "out of memory"))	/* trace.h's words for it */
+		ret = -ENOMEM;
+	else
+		tf_log(TF_LOG_WARNING, "forecast: %s", err);
 	fclose(f);
+	return ret;
 }
 
 int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd)
@@ -386,7 +406,9 @@ int tf_ctl_open(struct tf_ctl **out, const struct tf_config *c, int wake_fd)
 		ctl->nvml = NULL;
 	pthread_mutex_init(&ctl->tok_lock, NULL);
 	pthread_cond_init(&ctl->tok_cond, NULL);
-	tf_ctl_forecast(ctl, c);
+	err = tf_ctl_forecast(ctl, c);
+	if (err)
+		goto fail;
 	ctl->snap = calloc(1, sizeof(*ctl->snap));
 	if (!ctl->snap) {
 		err = -ENOMEM;
@@ -528,25 +550,35 @@ static uint64_t tf_ctl_gpus(struct tf_ctl *ctl, uint64_t budget)
 				ctl->cfg->budget.floor_uw);
 }
 
-/* A process of the group's cgroup, to carry its tokens in the ledger. */
+/*
+ * A process of the group's cgroup, to carry its tokens in the ledger.
+ * read(2), not stdio: without memory for a FILE the tick's tokens would
+ * go to no process, lost to the ledger.
+ */
 static uint32_t tf_ctl_group_pid(const struct tf_ctl *ctl,
 				 const struct tf_group_cfg *g)
 {
-	char path[TF_CFG_PATH * 2 + 32];
-	unsigned int pid = 0;
-	FILE *f;
+	char path[TF_CFG_PATH * 2 + 32], buf[32], *end;
+	unsigned long pid;
+	ssize_t n;
+	int fd;
 
 	if (!g->cgroup[0])
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", ctl->cfg->cgroup_root,
 		 g->cgroup);
-	f = fopen(path, "r");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	if (fscanf(f, "%u", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtoul(buf, &end, 10);
+	if (end == buf || (*end && *end != '\n') || pid > UINT32_MAX)
+		return 0;
+	return (uint32_t)pid;
 }
 
 /*
@@ -783,6 +815,22 @@ void tf_ctl_agent(struct tf_ctl *ctl, const struct tf_agent_stats *st)
 	ctl->green_ppm = st->green_ppm;
 }
 
+/* ctl->cfg built again after a reload that could not (a step's first job) */
+static int tf_ctl_rebuild(struct tf_ctl *ctl)
+{
+	int err;
+
+	tf_ctl_unbuild(ctl);
+	err = tf_ctl_build(ctl, ctl->cfg);
+	if (err) {
+		tf_ctl_unbuild(ctl);
+		return err;
+	}
+	tf_log(TF_LOG_NOTICE, "the running configuration is up again");
+	tf_ctl_groups_sync(ctl);
+	return 0;
+}
+
 void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 {
 	const struct tf_config *c = ctl->cfg;
@@ -792,6 +840,8 @@ void tf_ctl_step(struct tf_ctl *ctl, bool tick)
 	size_t i;
 	int err;
 
+	if (!ctl->built && tf_ctl_rebuild(ctl))
+		return;		/* no actuators to move: the next step tries */
 	if (tick) {
 		tf_ctl_measure(ctl, ctl->last_tick_ns ? now - ctl->last_tick_ns : 0);
 		ctl->last_tick_ns = now;
@@ -882,10 +932,19 @@ int tf_ctl_reload(struct tf_ctl *ctl, const struct tf_config *c)
 	tf_ctl_unbuild(ctl);
 	err = tf_ctl_build(ctl, c);
 	if (err) {
+		/*
+		 * The caller frees c: nothing may point into it any more, even
+		 * when the old configuration cannot be built either (then each
+		 * step tries again, tf_ctl_rebuild).
+		 */
 		tf_ctl_unbuild(ctl);
-		if (tf_ctl_build(ctl, old))
-			tf_log(TF_LOG_ERR, "reload: the running configuration could not be rebuilt either");
-		tf_ctl_groups_sync(ctl);
+		ctl->cfg = old;
+		if (tf_ctl_build(ctl, old)) {
+			tf_ctl_unbuild(ctl);
+			tf_log(TF_LOG_ERR, "reload: the running configuration could not be rebuilt either: trying again at each step");
+		} else {
+			tf_ctl_groups_sync(ctl);
+		}
 		tf_ctl_step(ctl, false);
 		return err;
 	}

@@ -68,6 +68,7 @@ struct tf_src {
 	char *body;
 	size_t body_len, body_cap;
 	bool body_over;
+	bool body_oom;			/* no memory for the response */
 	char curl_err[CURL_ERROR_SIZE];
 	/* csv */
 	struct tf_csv csv;
@@ -216,7 +217,21 @@ static void set_connected(struct tf_src *c, bool on)
 	pthread_mutex_unlock(&c->owner->lock);
 }
 
-/* One message through the source's parser into the store. */
+/*
+ * The parsers say "...: out of memory" (sigparse.h's errors name the field
+ * or the payload): a message that could not be parsed for want of memory
+ * is no malformed one.
+ */
+static bool sig_oom(const char *err)
+{
+	return strstr(err, "out of memory");
+}
+
+/*
+ * One message through the source's parser into the store. Out of memory
+ * counts as a failure (fetches, connections), not as a rejected message:
+ * the message may have been good; the last good value stays.
+ */
 static int ingest(struct tf_src *c, const char *buf, size_t len)
 {
 	struct tf_sigval v = { 0 };
@@ -265,6 +280,10 @@ static int ingest(struct tf_src *c, const char *buf, size_t len)
 		} else if (age > 0) {
 			ttl -= age;
 		}
+	}
+	if (r && sig_oom(err)) {
+		store_failure(c, true, "%s", err);
+		return -1;
 	}
 	if (r) {
 		store_reject(c, err);
@@ -459,7 +478,7 @@ static int mqtt_setup(struct tf_src *c)
 		if (r) {
 			tf_log(TF_LOG_ERR, "source %s: username: %s",
 			       cfg->name, mosquitto_strerror(r));
-			return -EINVAL;
+			return r == MOSQ_ERR_NOMEM ? -ENOMEM : -EINVAL;
 		}
 	}
 	if (cfg->cafile[0]) {
@@ -468,7 +487,7 @@ static int mqtt_setup(struct tf_src *c)
 		if (r) {
 			tf_log(TF_LOG_ERR, "source %s: cafile %s: %s",
 			       cfg->name, cfg->cafile, mosquitto_strerror(r));
-			return -EINVAL;
+			return r == MOSQ_ERR_NOMEM ? -ENOMEM : -EINVAL;
 		}
 	}
 	return 0;
@@ -491,8 +510,10 @@ static size_t http_write(char *p, size_t size, size_t nmemb, void *arg)
 		while (cap < c->body_len + len)
 			cap *= 2;
 		b = realloc(c->body, cap);
-		if (!b)
-			return 0;
+		if (!b) {
+			c->body_oom = true;
+			return 0;	/* aborts the transfer */
+		}
 		c->body = b;
 		c->body_cap = cap;
 	}
@@ -512,6 +533,7 @@ static void http_fetch(struct tf_src *c)
 
 	c->body_len = 0;
 	c->body_over = false;
+	c->body_oom = false;
 	c->curl_err[0] = '\0';
 	mc = curl_multi_add_handle(c->multi, c->easy);
 	while (!mc && running && !stopping(s)) {
@@ -533,6 +555,8 @@ static void http_fetch(struct tf_src *c)
 		if (c->body_over)
 			store_failure(c, true, "HTTP: response over %d bytes",
 				      TF_SIG_PAYLOAD_MAX);
+		else if (c->body_oom)	/* not curl's "failed writing" */
+			store_failure(c, true, "HTTP: out of memory for the response");
 		else
 			store_failure(c, true, "HTTP: %s",
 				      c->curl_err[0] ? c->curl_err
@@ -613,7 +637,7 @@ static int http_setup(struct tf_src *c)
 	if (r) {
 		tf_log(TF_LOG_ERR, "source %s: curl: %s", cfg->name,
 		       curl_easy_strerror(r));
-		return -EINVAL;
+		return r == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
 	}
 	return 0;
 }
@@ -662,7 +686,7 @@ static int csv_setup(struct tf_src *c)
 	if (tf_sig_parse_csv(buf, got, &c->csv, err, sizeof(err))) {
 		tf_log(TF_LOG_ERR, "source %s: %s: %s", cfg->name, cfg->path,
 		       err);
-		ret = -EINVAL;
+		ret = sig_oom(err) ? -ENOMEM : -EINVAL;
 	}
 out:
 	free(buf);

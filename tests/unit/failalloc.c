@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,6 +29,11 @@ static int resolving;
 /* per thread: a library's own threads (MHD, the resolver) are not counted */
 static __thread bool armed, sticky_fail;
 static __thread unsigned long calls, fail_at, failed;
+/* tf_fa_arm_all(): every thread's, counted together */
+static atomic_bool all_armed;
+static atomic_ulong all_calls, all_failed;
+static unsigned long all_fail_at;
+static bool all_sticky, last_all;
 
 static void *arena_alloc(size_t n)
 {
@@ -95,6 +101,17 @@ static bool fa_exempt(void)
 /* true: this call fails */
 static bool fa_fail(void)
 {
+	if (atomic_load(&all_armed) && !walking) {
+		unsigned long n = atomic_fetch_add(&all_calls, 1) + 1;
+
+		if (n < all_fail_at || (n > all_fail_at && !all_sticky))
+			return false;
+		if (fa_exempt())
+			return false;
+		atomic_fetch_add(&all_failed, 1);
+		errno = ENOMEM;
+		return true;
+	}
 	if (!armed)
 		return false;
 	calls++;
@@ -126,18 +143,37 @@ void tf_fa_arm(unsigned long n, bool sticky)
 	failed = 0;
 	fail_at = n;
 	sticky_fail = sticky;
+	last_all = false;
 	armed = true;
+}
+
+void tf_fa_arm_all(unsigned long n, bool sticky)
+{
+	void *pc[4];
+
+	resolve();
+	backtrace(pc, 4);
+	atomic_store(&all_calls, 0);
+	atomic_store(&all_failed, 0);
+	all_fail_at = n ? n : (unsigned long)-1;
+	all_sticky = sticky;
+	last_all = true;
+	atomic_store(&all_armed, true);
 }
 
 unsigned long tf_fa_disarm(void)
 {
+	if (last_all) {
+		atomic_store(&all_armed, false);
+		return atomic_load(&all_calls);
+	}
 	armed = false;
 	return calls;
 }
 
 unsigned long tf_fa_failed(void)
 {
-	return failed;
+	return last_all ? atomic_load(&all_failed) : failed;
 }
 
 void *malloc(size_t n)

@@ -19,6 +19,12 @@
  * exhausted). fail_at = 0 only counts.
  */
 void tf_fa_arm(unsigned long fail_at, bool sticky);
+/*
+ * The same over every thread of the process, counted together: for a unit
+ * whose work runs on a thread of its own (a source's). Deterministic only
+ * while no other thread allocates; the test sees to it.
+ */
+void tf_fa_arm_all(unsigned long fail_at, bool sticky);
 /* Stops; returns how many allocations were attempted since tf_fa_arm(). */
 unsigned long tf_fa_disarm(void);
 /* How many allocations were failed since the last tf_fa_arm(). */

@@ -22,6 +22,7 @@
 
 #include "tf_test.h"
 #include "failalloc.h"
+#include "oom.h"
 
 #include "account.h"
 #include "attrib.h"
@@ -35,65 +36,6 @@
 #include "tokens.h"
 
 #include "metrics_fill.h"
-
-/* ---- the driver ----------------------------------------------------------- */
-
-struct oom_case {
-	const char *name;
-	void *ctx;
-	void (*setup)(void *ctx);			/* optional, every run */
-	int (*op)(void *ctx);
-	/* failed: how many allocations failed in this run */
-	void (*check)(void *ctx, int rc, unsigned long failed);
-	void (*teardown)(void *ctx);			/* optional, every run */
-};
-
-static int oom_one(const struct oom_case *c, unsigned long n, bool sticky,
-		   unsigned long *count)
-{
-	unsigned long failed, k;
-	int rc;
-
-	if (getenv("TF_OOM_VERBOSE"))	/* which run an assertion is about */
-		print_message("%s: allocation %lu fails%s\n", c->name, n,
-			      sticky ? " and every later one" : "");
-	if (c->setup)
-		c->setup(c->ctx);
-	tf_fa_arm(n, sticky);
-	rc = c->op(c->ctx);
-	k = tf_fa_disarm();
-	failed = tf_fa_failed();
-	if (count)
-		*count = k;
-	c->check(c->ctx, rc, failed);
-	if (c->teardown)
-		c->teardown(c->ctx);
-	return rc;
-}
-
-/*
- * Runs c with each allocation failing in turn; returns K. A first run warms
- * up what libc does once (time zones, stdio), so that K is the steady count.
- */
-static unsigned long oom_run(const struct oom_case *c)
-{
-	unsigned long k = 0, n, errors = 0;
-
-	oom_one(c, 0, false, NULL);
-	oom_one(c, 0, false, &k);
-	if (!k)
-		fail_msg("%s: no allocation seen: the interposer is not linked in",
-			 c->name);
-	for (n = 1; n <= k; n++) {
-		errors += oom_one(c, n, false, NULL) < 0;
-		oom_one(c, n, true, NULL);
-	}
-	/* and the unit still works with memory again */
-	assert_int_equal(oom_one(c, 0, false, NULL) < 0, 0);
-	print_message("%s: %lu allocations, each failed in turn (%lu errors)\n",
-		      c->name, k, errors);
-	return k;
-}
 
 /* ---- config (agent/config.c) ------------------------------------------------ */
 
