@@ -76,8 +76,11 @@ struct tf_id_rec {
 
 struct tf_sensor {
 	struct sensor *skel;
-	/* loaded by the loader child: tf_flush's program and the links that
-	 * keep the others attached, owned here; -1, 0 when loaded in-process */
+	/*
+	 * Loaded by the loader child: tf_flush's program and the links that
+	 * keep the other programs attached, owned here. Loaded in-process
+	 * (TF_SENSOR_INPROC=1): -1 and none, the skeleton has them.
+	 */
 	int flush_fd;
 	int *links;
 	unsigned int nlinks;
@@ -427,21 +430,22 @@ void tf_sensor_explain(char *buf, size_t n, const char *step, int err,
 
 #define TF_BTF "/sys/kernel/btf/vmlinux"
 
-/*
- * What follows load: the counters and tgid 0 before attach, as the
- * programs read both from their first switch on (a missing counter counts
- * in counter_err; a tgid 0 the programs created first fails the seed).
- * Returns 0 or -errno and the failed step, an index into tf_load_steps.
- */
+/* The steps of tf_load_attach() and the loader child, by number. */
 static const char *const tf_load_steps[] = {
 	"",
 	"loading the BPF object into the kernel",
 	"connecting the CPU counters",
 	"seeding the process map",
 	"attaching the BPF programs",
-	"passing the BPF object to the daemon",
+	"passing the BPF object back from its loader process",
 };
 
+/*
+ * Load, then the counters and tgid 0 before attach, as the programs read
+ * both from their first switch on (a missing counter counts in
+ * counter_err; a tgid 0 the programs created first fails the seed).
+ * Returns 0 or -errno, and the step it got to in *step.
+ */
 static int tf_load_attach(struct tf_sensor *s, unsigned int *step, bool fault)
 {
 	uint32_t zero = 0;
