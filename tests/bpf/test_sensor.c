@@ -591,14 +591,17 @@ static void test_loader_child_keeps_programs_attached(void **state)
 	struct tf_sensor_opts o = { .counters = true };
 	int before = count_fds(NULL);
 	struct tf_sensor *s;
+	uint64_t t0;
 
 	(void)state;
 	unsetenv("TF_SENSOR_INPROC");
+	t0 = tp_now(CLOCK_MONOTONIC);
 	if (tf_sensor_open2(&s, &o))
 		fail_msg("open: %s", tf_sensor_error());
 	assert_string_equal(tf_sensor_error(), "");
 	assert_no_children();
-	print_message("loader child's peak RSS (VmHWM): %llu KiB\n",
+	print_message("open: %.0f ms; the loader child's peak RSS (VmHWM): %llu KiB\n",
+		      (tp_now(CLOCK_MONOTONIC) - t0) / 1e6,
 		      (unsigned long long)tf_sensor_ustats(s)->loader_hwm_kb);
 	assert_true(tf_sensor_ustats(s)->loader_hwm_kb > 0);
 	assert_sees_a_busy_child(s);
