@@ -14,6 +14,7 @@
 #include "account.h"
 #include "agent.h"
 #include "drm.h"
+#include "log.h"
 #include "nvml.h"
 #include "sensor.h"
 #include "tf_nl.h"
@@ -99,6 +100,9 @@ int tf_agent_open(struct tf_agent **out, const struct tf_agent_opts *o)
 		goto err_nl;
 	}
 	a->st.counters = tf_sensor_has_counters(a->sensor);
+	if (tf_sensor_ustats(a->sensor)->loader_hwm_kb)
+		tf_log(TF_LOG_DEBUG, "sensor: loaded by a child process, its peak RSS %llu KiB",
+		       (unsigned long long)tf_sensor_ustats(a->sensor)->loader_hwm_kb);
 	/* accounting only reads the GPUs; actuators get their own handle */
 	if (o->gpus && !tf_nvml_open(&a->nvml, TF_NVML_RDONLY)) {
 		a->st.gpus = tf_nvml_count(a->nvml);

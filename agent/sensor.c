@@ -11,18 +11,25 @@
  * the CPUs' elapsed time between the two flushes, exactly.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "sensor.h"
 #include "sensor.skel.h"
+
+/* Tests only: defined by tests/bpf/test_sensor.c, absent elsewhere. */
+int tf_sensor_loader_fault(int where) __attribute__((weak));
 
 #define TF_DEF_PROCS	16384
 #define TF_DEF_CGROUPS	4096
@@ -70,6 +77,14 @@ struct tf_id_rec {
 
 struct tf_sensor {
 	struct sensor *skel;
+	/*
+	 * Loaded by the loader child: tf_flush's program and the links that
+	 * keep the other programs attached, owned here. Loaded in-process
+	 * (TF_SENSOR_INPROC=1): -1 and none, the skeleton has them.
+	 */
+	int flush_fd;
+	int *links;
+	unsigned int nlinks;
 	struct ring_buffer *rb;
 	int ncpus;
 	unsigned int npkgs;
@@ -416,14 +431,360 @@ void tf_sensor_explain(char *buf, size_t n, const char *step, int err,
 
 #define TF_BTF "/sys/kernel/btf/vmlinux"
 
+/* The steps of tf_load_attach() and the loader child, by number. */
+static const char *const tf_load_steps[] = {
+	"",
+	"loading the BPF object into the kernel",
+	"connecting the CPU counters",
+	"seeding the process map",
+	"attaching the BPF programs",
+	"passing the BPF object back from its loader process",
+};
+
+/*
+ * Load, then the counters and tgid 0 before attach, as the programs read
+ * both from their first switch on (a missing counter counts in
+ * counter_err; a tgid 0 the programs created first fails the seed).
+ * Returns 0 or -errno, and the step it got to in *step.
+ */
+static int tf_load_attach(struct tf_sensor *s, unsigned int *step, bool fault)
+{
+	uint32_t zero = 0;
+	int err, cpu, k;
+
+	*step = 1;
+	err = fault ? tf_sensor_loader_fault(TF_LF_LOAD) : 0;
+	if (err > 0)
+		err = 0;
+	if (!err)
+		err = sensor__load(s->skel);
+	if (err)
+		return err;
+	*step = 2;
+	for (cpu = 0; s->counters && cpu < s->ncpus; cpu++) {
+		for (k = 0; k < 2; k++) {
+			struct bpf_map *m = k ? s->skel->maps.tf_instructions :
+						s->skel->maps.tf_cycles;
+			int fd = s->pfd[2 * cpu + k];
+
+			if (fd >= 0 && bpf_map__update_elem(m, &cpu, sizeof(cpu), &fd,
+							    sizeof(fd), BPF_ANY))
+				return -errno;
+		}
+	}
+	/* tgid 0 takes what no entry can: it must always be there */
+	*step = 3;
+	memset(s->ubuf, 0, s->ncpus * sizeof(struct tf_proc_stat));
+	if (bpf_map__update_elem(s->skel->maps.tf_procs, &zero, sizeof(zero), s->ubuf,
+				 s->ncpus * sizeof(struct tf_proc_stat), BPF_NOEXIST))
+		return -errno;
+	*step = 4;
+	return sensor__attach(s->skel);
+}
+
+#define TF_LOAD_MAGIC	0x74666c64	/* "tfld" */
+#define TF_LOAD_MAPS	32
+#define TF_LOAD_LINKS	16
+#define TF_LOAD_FDS	(TF_LOAD_MAPS + 1 + TF_LOAD_LINKS)
+
+/*
+ * The loader child's answer: on success followed by (SCM_RIGHTS) the fds
+ * of the object's maps in bpf_object__for_each_map order, tf_flush's, and
+ * the links'; on failure by none.
+ */
+struct tf_load_msg {
+	uint32_t magic;
+	uint32_t step;		/* 0: loaded; else the failed tf_load_steps[] */
+	int32_t err;		/* -errno */
+	uint32_t nmaps, nlinks;
+	uint32_t pad;
+	uint64_t hwm_kb;	/* the child's VmHWM */
+	char names[TF_LOAD_MAPS][32];	/* the maps', to cross-check */
+};
+
+static uint64_t tf_vmhwm_kb(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %llu", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The loader child: load, attach, hand everything to fd sk, _exit. */
+static __attribute__((noreturn)) void tf_loader_child(struct tf_sensor *s, int sk)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(TF_LOAD_FDS * sizeof(int))];
+	} c;
+	struct tf_load_msg m = { .magic = TF_LOAD_MAGIC };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	bool fault = tf_sensor_loader_fault;
+	int fds[TF_LOAD_FDS], n = 0, err, act = 0;
+	struct bpf_map *map;
+	unsigned int step;
+	int i;
+
+	/* the daemon gone, nobody wants the object */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	err = tf_load_attach(s, &step, fault);
+	if (!err) {
+		step = 5;
+		bpf_object__for_each_map(map, s->skel->obj) {
+			if (m.nmaps == TF_LOAD_MAPS) {
+				err = -E2BIG;
+				break;
+			}
+			snprintf(m.names[m.nmaps++], sizeof(m.names[0]), "%s",
+				 bpf_map__name(map));
+			fds[n++] = bpf_map__fd(map);
+		}
+		fds[n++] = bpf_program__fd(s->skel->progs.tf_flush);
+		for (i = 0; !err && i < s->skel->skeleton->prog_cnt; i++) {
+			struct bpf_link *l = *s->skel->skeleton->progs[i].link;
+
+			if (!l)
+				continue;
+			if (m.nlinks == TF_LOAD_LINKS) {
+				err = -E2BIG;
+				break;
+			}
+			fds[n++] = bpf_link__fd(l);
+			m.nlinks++;
+		}
+	}
+	if (err) {
+		m.step = step;
+		m.err = err;
+		m.nmaps = m.nlinks = 0;
+		n = 0;
+	}
+	m.hwm_kb = tf_vmhwm_kb();
+	if (fault)
+		act = tf_sensor_loader_fault(TF_LF_SEND);
+	if (act == TF_LF_SHORT)
+		iov.iov_len = sizeof(m) / 2;
+	else if (act == TF_LF_FEWER_FDS && n)
+		n--;
+	else if (act == TF_LF_BADNAME)
+		m.names[0][0] ^= 1;
+	if (n) {
+		memset(&c, 0, sizeof(c));
+		mh.msg_control = c.buf;
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		c.h.cmsg_level = SOL_SOCKET;
+		c.h.cmsg_type = SCM_RIGHTS;
+		c.h.cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(&c.h), fds, n * sizeof(int));
+	}
+	/* no atexit handlers, no flush of the daemon's stdio buffers */
+	_exit(sendmsg(sk, &mh, MSG_NOSIGNAL) < 0 ? 2 : 0);
+}
+
+static __attribute__((format(printf, 3, 4)))
+int tf_loader_fail(const char *step, int err, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(tf_sensor_why, sizeof(tf_sensor_why), "%s failed: %s", step, why);
+	return err;
+}
+
+/* waitpid, through EINTR; the status, or -1 if there was no child to reap */
+static int tf_reap(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return st;
+}
+
+#define TF_STEP_LOADER	"loading the BPF object in its loader process"
+#define TF_STEP_RECV	"receiving the BPF object from its loader process"
+
+/*
+ * Loads and attaches the opened object in a child process, which takes
+ * libbpf's transient parse of the kernel's BTF (two copies of its 5 MiB,
+ * for a second) out of the daemon's peak RSS, and takes over its maps,
+ * tf_flush's program and the links. Fills tf_sensor_why on failure.
+ */
+static int tf_load_in_child(struct tf_sensor *s)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(TF_LOAD_FDS * sizeof(int))];
+	} c;
+	struct tf_load_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = c.buf, .msg_controllen = sizeof(c.buf),
+	};
+	int fds[TF_LOAD_FDS], nfd = 0, sv[2], st, err = 0, i, used = 0;
+	unsigned int nmaps = 0;
+	struct bpf_map *map;
+	struct cmsghdr *h;
+	ssize_t got;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		err = -errno;
+		goto err_start;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		goto err_start;
+	}
+	if (!pid) {
+		close(sv[0]);
+		tf_loader_child(s, sv[1]);
+	}
+	close(sv[1]);
+	memset(&m, 0, sizeof(m));
+	while ((got = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (got < 0)
+		err = -errno;
+	close(sv[0]);
+	for (h = got > 0 ? CMSG_FIRSTHDR(&mh) : NULL; h; h = CMSG_NXTHDR(&mh, h)) {
+		int k, n;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < n; k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + k * sizeof(int), sizeof(fd));
+			if (nfd < TF_LOAD_FDS)
+				fds[nfd++] = fd;
+			else
+				close(fd);
+		}
+	}
+	/* it answered or failed to; either way it is done (or must be) */
+	if (got < 0)
+		kill(pid, SIGKILL);
+	st = tf_reap(pid);
+
+	if (got < 0) {
+		tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why),
+				  TF_STEP_RECV, err, TF_BTF);
+		goto err_close;
+	}
+	if (!got) {
+		if (st != -1 && WIFSIGNALED(st))
+			err = tf_loader_fail(TF_STEP_LOADER, -ECHILD,
+					     "killed by signal %d (%s)", WTERMSIG(st),
+					     strsignal(WTERMSIG(st)));
+		else
+			err = tf_loader_fail(TF_STEP_LOADER, -ECHILD,
+					     "it exited (status %d) without an answer",
+					     st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		goto err_close;
+	}
+	if ((size_t)got != sizeof(m) || (mh.msg_flags & MSG_TRUNC) ||
+	    m.magic != TF_LOAD_MAGIC) {
+		err = tf_loader_fail(TF_STEP_RECV, -EPROTO,
+				     "a short or garbled message (%zd bytes of %zu)",
+				     got, sizeof(m));
+		goto err_close;
+	}
+	s->us.loader_hwm_kb = m.hwm_kb;
+	if (m.step) {
+		/* the step and reason, as in-process loading says them */
+		err = m.err < 0 ? m.err : -EPROTO;
+		if (m.step >= sizeof(tf_load_steps) / sizeof(tf_load_steps[0]))
+			err = tf_loader_fail(TF_STEP_RECV, -EPROTO,
+					     "an unknown failed step %u", m.step);
+		else
+			tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why),
+					  tf_load_steps[m.step], err, TF_BTF);
+		goto err_close;
+	}
+	if (mh.msg_flags & MSG_CTRUNC) {
+		err = tf_loader_fail(TF_STEP_RECV, -EMFILE,
+				     "%d of its %u file descriptors arrived (RLIMIT_NOFILE?)",
+				     nfd, m.nmaps + 1 + m.nlinks);
+		goto err_close;
+	}
+	bpf_object__for_each_map(map, s->skel->obj)
+		nmaps++;
+	if (m.nmaps != nmaps || m.nmaps > TF_LOAD_MAPS || m.nlinks > TF_LOAD_LINKS ||
+	    nfd != (int)(m.nmaps + 1 + m.nlinks)) {
+		err = tf_loader_fail(TF_STEP_RECV, -EPROTO,
+				     "%d file descriptors for %u maps and %u links "
+				     "(the object has %u maps)", nfd, m.nmaps,
+				     m.nlinks, nmaps);
+		goto err_close;
+	}
+	i = 0;
+	bpf_object__for_each_map(map, s->skel->obj) {
+		if (strncmp(m.names[i], bpf_map__name(map), sizeof(m.names[i]) - 1)) {
+			err = tf_loader_fail(TF_STEP_RECV, -EPROTO,
+					     "map %d is \"%.31s\", not \"%s\"", i,
+					     m.names[i], bpf_map__name(map));
+			goto err_close;
+		}
+		i++;
+	}
+	s->links = calloc(m.nlinks ? m.nlinks : 1, sizeof(*s->links));
+	if (!s->links) {
+		err = -ENOMEM;
+		tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why),
+				  TF_STEP_RECV, err, TF_BTF);
+		goto err_close;
+	}
+	/* the object, never loaded here, takes its maps (a dup of each) */
+	bpf_object__for_each_map(map, s->skel->obj) {
+		err = bpf_map__reuse_fd(map, fds[used]);
+		close(fds[used++]);
+		if (err) {
+			tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why),
+					  "taking over the BPF maps", err, TF_BTF);
+			goto err_close;
+		}
+	}
+	s->flush_fd = fds[used++];
+	while (used < nfd)
+		s->links[s->nlinks++] = fds[used++];
+	return 0;
+
+err_start:
+	tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why),
+			  "starting the BPF loader process", err, TF_BTF);
+	return err;
+err_close:
+	while (used < nfd)
+		close(fds[used++]);
+	return err;
+}
+
 int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 {
 	unsigned int max_procs = o->max_procs ? o->max_procs : TF_DEF_PROCS;
 	size_t rbsz = 64 * 1024, ev;
-	const char *step = "allocating its state";
+	const char *step = "allocating its state", *inproc;
 	struct tf_sensor *s;
-	uint32_t zero = 0;
-	int err, cpu, k;
+	unsigned int ls;
+	int err, cpu;
 
 	tf_sensor_why[0] = '\0';
 	s = calloc(1, sizeof(*s));
@@ -432,6 +793,7 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 				  -ENOMEM, TF_BTF);
 		return -ENOMEM;
 	}
+	s->flush_fd = -1;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0 || s->ncpus > TF_MAX_CPUS) {
 		err = s->ncpus <= 0 ? (s->ncpus ? s->ncpus : -EINVAL) : -E2BIG;
@@ -490,36 +852,19 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 	}
 	/* run on demand by tf_flush_all(), never attached */
 	bpf_program__set_autoattach(s->skel->progs.tf_flush, false);
-	step = "loading the BPF object into the kernel";
-	err = sensor__load(s->skel);
-	if (err)
-		goto err_destroy;
-	step = "connecting the CPU counters";
-	for (cpu = 0; s->counters && cpu < s->ncpus; cpu++) {
-		for (k = 0; k < 2; k++) {
-			struct bpf_map *m = k ? s->skel->maps.tf_instructions :
-						s->skel->maps.tf_cycles;
-			int fd = s->pfd[2 * cpu + k];
-
-			if (fd >= 0 && bpf_map__update_elem(m, &cpu, sizeof(cpu), &fd,
-							    sizeof(fd), BPF_ANY)) {
-				err = -errno;
-				goto err_destroy;
-			}
+	/* TF_SENSOR_INPROC=1: in this process, as before the loader child */
+	inproc = getenv("TF_SENSOR_INPROC");
+	if (inproc && !strcmp(inproc, "1")) {
+		err = tf_load_attach(s, &ls, false);
+		if (err) {
+			step = tf_load_steps[ls];
+			goto err_destroy;
 		}
+	} else {
+		err = tf_load_in_child(s);
+		if (err)
+			goto err_close;
 	}
-	/* tgid 0 takes what no entry can: it must always be there */
-	step = "seeding the process map";
-	memset(s->ubuf, 0, s->ncpus * sizeof(struct tf_proc_stat));
-	if (bpf_map__update_elem(s->skel->maps.tf_procs, &zero, sizeof(zero), s->ubuf,
-				 s->ncpus * sizeof(struct tf_proc_stat), BPF_NOEXIST)) {
-		err = -errno;
-		goto err_destroy;
-	}
-	step = "attaching the BPF programs";
-	err = sensor__attach(s->skel);
-	if (err)
-		goto err_destroy;
 	step = "opening the exit ring buffer";
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.tf_exits), tf_on_exit,
 				 s, NULL);
@@ -537,6 +882,7 @@ int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o)
 
 err_destroy:
 	tf_sensor_explain(tf_sensor_why, sizeof(tf_sensor_why), step, err, TF_BTF);
+err_close:	/* tf_sensor_why says why */
 	tf_sensor_close(s);
 	return err;
 err_free:
@@ -562,6 +908,12 @@ void tf_sensor_close(struct tf_sensor *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
+	/* the last reference to each link: detaches its program */
+	while (s->nlinks)
+		close(s->links[--s->nlinks]);
+	free(s->links);
+	if (s->flush_fd >= 0)
+		close(s->flush_fd);
 	sensor__destroy(s->skel);
 	tf_counters_close(s);
 	free(s->flush_ns);
@@ -613,7 +965,8 @@ const struct tf_sensor_ustat *tf_sensor_ustats(const struct tf_sensor *s)
 /* Moves every CPU to the next epoch; the interval is what they covered. */
 static int tf_flush_all(struct tf_sensor *s)
 {
-	int fd = bpf_program__fd(s->skel->progs.tf_flush);
+	int fd = s->flush_fd >= 0 ? s->flush_fd :
+		 bpf_program__fd(s->skel->progs.tf_flush);
 	__u64 args[1] = { ++s->epoch };
 	uint32_t zero = 0;
 	int cpu;

@@ -53,8 +53,17 @@ struct tf_sensor_ustat {
 				 * time since the previous interval is lost */
 	uint64_t reaped;	/* gone without a report: found by the reaper */
 	uint64_t flush_fail;	/* a CPU that could not be flushed (offline) */
+	uint64_t loader_hwm_kb;	/* the loader child's peak RSS (VmHWM); 0:
+				 * loaded in-process (TF_SENSOR_INPROC=1) */
 };
 
+/*
+ * Loads and attaches the sensor. libbpf's load (its parse of the kernel's
+ * BTF) runs in a short-lived child process that passes the maps, programs
+ * and links back, so that its transient memory never counts in the
+ * caller's peak RSS; TF_SENSOR_INPROC=1 in the environment loads in the
+ * calling process instead (debugging).
+ */
 int tf_sensor_open2(struct tf_sensor **out, const struct tf_sensor_opts *o);
 /* tf_sensor_open2 with counters tried and default sizes but max_procs. */
 int tf_sensor_open(struct tf_sensor **out, unsigned int max_procs);
@@ -108,5 +117,18 @@ const struct tf_sensor_ustat *tf_sensor_ustats(const struct tf_sensor *s);
  */
 void tf_sensor_forget_name(struct tf_sensor *s, uint32_t tgid);
 void tf_sensor_forget_names(struct tf_sensor *s);
+
+/*
+ * Tests only: a test that defines this (it is a weak symbol, absent from
+ * the daemon) is called in the loader child before the load (where
+ * TF_LF_LOAD: a negative errno fails the load with it) and before the
+ * answer goes out (TF_LF_SEND: returns one of the TF_LF_ damages below).
+ */
+#define TF_LF_LOAD	0
+#define TF_LF_SEND	1
+#define TF_LF_SHORT	1	/* send half the message */
+#define TF_LF_FEWER_FDS	2	/* one file descriptor short */
+#define TF_LF_BADNAME	3	/* the first map's name altered */
+int tf_sensor_loader_fault(int where);
 
 #endif /* TF_AGENT_SENSOR_H */

@@ -382,8 +382,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	acct.started = true;
-	/* the sensor's load parsed the kernel's BTF (5 MiB): give it back */
-	malloc_trim(0);
+	/*
+	 * No malloc_trim() here: the sensor's BTF parse, the one big transient
+	 * of start-up, runs in its loader child (agent/sensor.c), and a trim
+	 * returned nothing measurable either way (docs/benchmarks.md).
+	 */
 	/* fed once a tick: a tick longer than half the watchdog risks a kill */
 	if (tf_watchdog_usec(&wd_usec) > 0 && cfg.interval_ms * 2000 > wd_usec)
 		tf_log(TF_LOG_WARNING, "start: a %" PRIu64 " ms tick feeds a %" PRIu64

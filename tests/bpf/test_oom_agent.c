@@ -8,6 +8,11 @@
  * µJ the meters advanced, and what went to the ledger is what was
  * attributed. Needs root (the sensor), so it runs in the bpf layer.
  *
+ * The agent is opened before anything is armed, so start-up is not under
+ * injection: in particular the sensor's load, which runs in a loader child
+ * process (agent/sensor.c), whose allocations failalloc would count in the
+ * child's copy of its state, never here. The tick does not fork.
+ *
  * Where tokenfactoryd talks to tokenfactory.ko this test has a NETLINK
  * DOUBLE (agent_nl.h): no module on the build host. Its domains' counters
  * advance by fixed amounts per read.

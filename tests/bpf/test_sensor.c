@@ -5,6 +5,8 @@
  * also checks conservation: the on_ns of all processes add up to the CPUs'
  * elapsed time the collect covered, to the nanosecond.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -560,6 +562,237 @@ static void test_counter_path_with_cpu_clock(void **state)
 	tp_acc_free(&a);
 }
 
+/* ---- the loader child (agent/sensor.c's tf_load_in_child) ---------------- */
+
+/* What the loader child does, set by a test before tf_sensor_open2(). */
+static struct {
+	int load;		/* -errno: the load fails with it */
+	int send;		/* TF_LF_SHORT, ...: its answer damaged */
+	bool kill;		/* killed by SIGKILL before the load */
+	bool exit;		/* exits before the load, saying nothing */
+	bool nofile;		/* raises its RLIMIT_NOFILE back to the hard one */
+} fault;
+
+/* The hook agent/sensor.c calls in the loader child (a weak symbol there). */
+int tf_sensor_loader_fault(int where)
+{
+	if (where == TF_LF_SEND)
+		return fault.send;
+	if (fault.nofile) {
+		struct rlimit r;
+
+		if (!getrlimit(RLIMIT_NOFILE, &r)) {
+			r.rlim_cur = r.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &r);
+		}
+	}
+	if (fault.kill)
+		raise(SIGKILL);
+	if (fault.exit)
+		_exit(3);
+	return fault.load;
+}
+
+/* Open file descriptors, and the highest one in *max. */
+static int count_fds(int *max)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0, hi = -1;
+
+	assert_non_null(dir);
+	while ((d = readdir(dir))) {
+		int fd;
+
+		if (d->d_name[0] == '.')
+			continue;
+		fd = atoi(d->d_name);
+		if (fd != dirfd(dir)) {
+			n++;
+			if (fd > hi)
+				hi = fd;
+		}
+	}
+	closedir(dir);
+	if (max)
+		*max = hi;
+	return n;
+}
+
+/* No child is left unreaped (this test process has no others now). */
+static void assert_no_children(void)
+{
+	errno = 0;
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+/* A busy process forked after open, seen by a collect: the programs run. */
+static void assert_sees_a_busy_child(struct tf_sensor *s)
+{
+	struct tf_sensor_stat stat;
+	struct tf_counts self;
+	struct tp_acc a;
+	struct tp_ent *e;
+	uint64_t cpu;
+	pid_t pid;
+
+	assert_int_equal(tp_acc_init(&a), 0);
+	pid = spin_child(200);
+	assert_true(pid > 0);
+	cpu = reap(pid);
+	assert_int_equal(tp_collect(s, &a), 0);
+	e = tp_get(&a, pid);
+	assert_int_equal(e->exits, 1);
+	assert_true(e->on_ns >= cpu - 1000000 && e->on_ns <= cpu * 1.03 + 1000000);
+	/* lookups of single entries in the maps the object took over */
+	assert_int_equal(tf_sensor_proc(s, getpid(), &self), 0);
+	assert_true(self.on_ns > 0);
+	assert_int_equal(tf_sensor_proc(s, 0x7ffffffe, &self), -ENOENT);
+	assert_int_equal(tf_sensor_stats(s, &stat), 0);
+	assert_true(stat.switches > 0);
+	assert_int_equal(stat.proc_full, 0);
+	check_conservation(&a);
+	tp_acc_free(&a);
+}
+
+/*
+ * Loaded by the child, which has exited: the links it passed keep the
+ * programs attached, the maps it passed are the ones they fill, and
+ * closing the sensor detaches them.
+ */
+static void test_loader_child_keeps_programs_attached(void **state)
+{
+	struct tf_sensor_opts o = { .counters = true };
+	int before = count_fds(NULL);
+	struct tf_sensor *s;
+	uint64_t t0;
+
+	(void)state;
+	unsetenv("TF_SENSOR_INPROC");
+	t0 = tp_now(CLOCK_MONOTONIC);
+	if (tf_sensor_open2(&s, &o))
+		fail_msg("open: %s", tf_sensor_error());
+	assert_string_equal(tf_sensor_error(), "");
+	assert_no_children();
+	print_message("open: %.0f ms; the loader child's peak RSS (VmHWM): %llu KiB\n",
+		      (tp_now(CLOCK_MONOTONIC) - t0) / 1e6,
+		      (unsigned long long)tf_sensor_ustats(s)->loader_hwm_kb);
+	assert_true(tf_sensor_ustats(s)->loader_hwm_kb > 0);
+	assert_sees_a_busy_child(s);
+	assert_sees_a_busy_child(s);
+	tf_sensor_close(s);
+	assert_int_equal(count_fds(NULL), before);
+}
+
+/* TF_SENSOR_INPROC=1: loaded in this process, as before; the same results. */
+static void test_inproc_escape_hatch(void **state)
+{
+	int before = count_fds(NULL);
+	struct tf_sensor *s;
+
+	(void)state;
+	setenv("TF_SENSOR_INPROC", "1", 1);
+	fault.exit = true;	/* no loader child may run */
+	if (tf_sensor_open(&s, 0))
+		fail_msg("open: %s", tf_sensor_error());
+	fault.exit = false;
+	unsetenv("TF_SENSOR_INPROC");
+	assert_int_equal(tf_sensor_ustats(s)->loader_hwm_kb, 0);
+	assert_sees_a_busy_child(s);
+	tf_sensor_close(s);
+	assert_int_equal(count_fds(NULL), before);
+}
+
+/* One failing open: its error names want, nothing leaks, no child is left. */
+static void expect_open_fails(const char *want, rlim_t nofile)
+{
+	struct tf_sensor_opts o = { .counters = false };
+	struct tf_sensor *s = NULL;
+	struct rlimit old, r;
+	int before = count_fds(NULL), err;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	if (nofile) {
+		r = old;
+		r.rlim_cur = nofile;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &r), 0);
+	}
+	err = tf_sensor_open2(&s, &o);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	memset(&fault, 0, sizeof(fault));
+	print_message("%d: %s\n", err, tf_sensor_error());
+	assert_true(err < 0);
+	assert_null(s);
+	if (!strstr(tf_sensor_error(), want))
+		fail_msg("\"%s\" does not say \"%s\"", tf_sensor_error(), want);
+	assert_int_equal(count_fds(NULL), before);
+	assert_no_children();
+}
+
+static void test_loader_child_failures(void **state)
+{
+	char btf[512];
+
+	(void)state;
+	unsetenv("TF_SENSOR_INPROC");
+	/* no BTF: libbpf's ESRCH, explained exactly as in-process loading does */
+	tf_sensor_explain(btf, sizeof(btf), "loading the BPF object into the kernel",
+			  -ESRCH, "/sys/kernel/btf/vmlinux");
+	fault.load = -ESRCH;
+	expect_open_fails(btf, 0);
+	assert_string_equal(tf_sensor_error(), btf);
+	fault.load = -EPERM;
+	expect_open_fails("loading the BPF object into the kernel failed: "
+			  "Operation not permitted; needs CAP_BPF", 0);
+	fault.kill = true;
+	expect_open_fails("loading the BPF object in its loader process failed: "
+			  "killed by signal 9", 0);
+	fault.exit = true;
+	expect_open_fails("loading the BPF object in its loader process failed: "
+			  "it exited (status 3) without an answer", 0);
+	fault.send = TF_LF_SHORT;
+	expect_open_fails("receiving the BPF object from its loader process failed: "
+			  "a short or garbled message", 0);
+	fault.send = TF_LF_FEWER_FDS;
+	expect_open_fails("receiving the BPF object from its loader process failed: ", 0);
+	fault.send = TF_LF_BADNAME;
+	expect_open_fails("receiving the BPF object from its loader process failed: map 0 is", 0);
+}
+
+/*
+ * Out of file descriptors: with room for the socket pair and two more, the
+ * child (its limit raised back) loads, and its answer arrives without most
+ * of its descriptors; with less room, the child or the socket pair fails.
+ */
+static void test_loader_child_out_of_fds(void **state)
+{
+	int max, fill[1024], nfill = 0, fd;
+
+	(void)state;
+	unsetenv("TF_SENSOR_INPROC");
+	/* the free numbers below the highest open one taken: fd numbers count */
+	count_fds(&max);
+	while ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0 && fd < max &&
+	       nfill < 1024)
+		fill[nfill++] = fd;
+	if (fd > max)
+		close(fd);
+	else if (fd >= 0)
+		fill[nfill++] = fd;
+	count_fds(&max);
+	fault.nofile = true;
+	expect_open_fails("receiving the BPF object from its loader process failed: ",
+			  max + 5);
+	assert_non_null(strstr(tf_sensor_error(),
+			       "file descriptors arrived (RLIMIT_NOFILE?)"));
+	expect_open_fails(" failed: ", max + 5);
+	expect_open_fails("starting the BPF loader process failed: Too many open files",
+			  max + 2);
+	while (nfill)
+		close(fill[--nfill]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +805,10 @@ int main(void)
 		cmocka_unit_test(test_reaper_reports_a_group_never_reported),
 		cmocka_unit_test(test_cgroup_accumulates),
 		cmocka_unit_test(test_counter_path_with_cpu_clock),
+		cmocka_unit_test(test_loader_child_keeps_programs_attached),
+		cmocka_unit_test(test_inproc_escape_hatch),
+		cmocka_unit_test(test_loader_child_failures),
+		cmocka_unit_test(test_loader_child_out_of_fds),
 	};
 
 	return TF_RUN_TESTS("bpf-sensor", tests);
