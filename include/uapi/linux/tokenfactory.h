@@ -152,8 +152,11 @@
  *         TF_A_LEDGER_ENERGY         nest    energy of this tick, per domain:
  *                                            TF_A_ENERGY nests as above
  *         TF_A_LEDGER_TOKENS         u64     tokens of this tick (optional)
- *         TF_A_LEDGER_COMM           string  the process's name (optional; the
- *                                            sensor's, for a process already gone)
+ *         TF_A_LEDGER_COMM           string  the process's name (optional: a
+ *                                            new account takes the live task's;
+ *                                            given, it replaces the account's:
+ *                                            after an exec, or for a process
+ *                                            already gone)
  *   Accounts are per process; each process's energy also goes to its group
  *   (by pid membership, else by cgroup ancestry). When the table is full a
  *   new process is rejected with ENOSPC, counted in TF_A_LEDGER_OVERFLOWS.
