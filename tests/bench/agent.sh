@@ -39,6 +39,9 @@ vm_shmem=$(get agent-vm\ agent-RssShmem-kib)
 vm_anon=$(get agent-vm\ agent-RssAnon-kib)
 vm_file=$(get agent-vm\ agent-RssFile-kib)
 vm_base=$(get agent-vm\ baseline-busy-pct)
+vm_cgpeak=$(get agent-vm\ cgroup-peak-kib)
+vm_cgcur=$(get agent-vm\ cgroup-current-kib)
+vm_cgkern=$(get agent-vm\ cgroup-kernel-kib)
 vm_busy=$(get agent-vm\ busy-pct)
 # before and after the daemon's window: their mean
 guest_runs=$(sed -n 's/^ *agent-bench-cpu-pct //p' "$out.vm" | tr '\n' ' ')
@@ -47,7 +50,8 @@ guest_bench=$(echo "$guest_runs" | awk '{ for (i = 1; i <= NF; i++) s += $i } NF
 echo "  RESULT   agent at a 1 s tick, 2,000 processes, 8 GPUs (NVML test double)"
 awk -v h="${host_pct:-}" -v v="${vm_pct:-}" -v g="${guest_bench:-}" -v hwm="${vm_hwm:-}" \
 	-v rss="${vm_rss:-}" -v rmax="${vm_rss_max:-}" -v anon="${vm_anon:-}" -v file="${vm_file:-}" \
-	-v shm="${vm_shmem:-}" -v b0="${vm_base:-}" -v b1="${vm_busy:-}" -v gr="${guest_runs:-}" 'BEGIN {
+	-v shm="${vm_shmem:-}" -v b0="${vm_base:-}" -v b1="${vm_busy:-}" -v gr="${guest_runs:-}" \
+	-v cgp="${vm_cgpeak:-}" -v cgc="${vm_cgcur:-}" -v cgk="${vm_cgkern:-}" 'BEGIN {
 	if (h != "")
 		printf "    native per-tick work (tf-agent-bench):  %.3f %% of one core  goal 0.5 %%: %s\n",
 			h, h <= 0.5 ? "met" : "NOT met"
@@ -70,4 +74,7 @@ awk -v h="${host_pct:-}" -v v="${vm_pct:-}" -v g="${guest_bench:-}" -v hwm="${vm
 	if (anon != "")
 		printf "      RSS at the end %.1f MiB: private (RssAnon) %.1f, libraries (RssShmem in the initramfs guest) %.1f, files (RssFile) %.1f MiB\n",
 			rss / 1024, anon / 1024, shm / 1024, file / 1024
+	if (cgp != "")
+		printf "    the service'"'"'s cgroup (daemon, loader child, BPF maps): memory.peak %.1f MiB, now %.1f MiB (kernel memory %.1f MiB)\n",
+			cgp / 1024, cgc / 1024, cgk / 1024
 }'

@@ -120,8 +120,14 @@ guest_bench() {
 }
 guest_bench
 
+# in a cgroup of its own, as systemd runs it: memory.peak is the service's
+# peak, the sensor's loader child and the BPF maps (charged to the memory
+# cgroup that creates them) included
+echo +memory > $cg/cgroup.subtree_control 2>/dev/null
+mkdir -p $cg/tfd-bench
 TF_NVML_LIB=/usr/lib/tf-test/libnvidia-ml.so.1 TF_NVML_DOUBLE_STATE=/tmp/gpu.state \
-	tokenfactoryd -c /tmp/tf.conf 2> /tmp/agent.log &
+	sh -c "echo \$\$ > $cg/tfd-bench/cgroup.procs && exec tokenfactoryd -c /tmp/tf.conf" \
+	2> /tmp/agent.log &
 agent=$!
 sleep $SETTLE
 kill -0 $agent 2>/dev/null || { cat /tmp/agent.log; die "agent died"; }
@@ -156,6 +162,12 @@ done
 # where the time went: threads, user and system (ms over the window)
 paste /tmp/thr0 /tmp/thr1 | awk -v hz=$HZ '$1 == $5 { printf "agent-vm thread %s%s user %d ms system %d ms\n", $1, $2, ($7 - $3) * 1000 / hz, ($8 - $4) * 1000 / hz }'
 echo "agent-vm agent-hwm-kib $hwm"
+if [ -r $cg/tfd-bench/memory.peak ]; then
+	echo "agent-vm cgroup-peak-kib $(($(cat $cg/tfd-bench/memory.peak) / 1024))"
+	echo "agent-vm cgroup-current-kib $(($(cat $cg/tfd-bench/memory.current) / 1024))"
+	awk '$1 == "anon" || $1 == "kernel" || $1 == "percpu" || $1 == "file" || $1 == "slab" {
+		printf "agent-vm cgroup-%s-kib %d\n", $1, $2 / 1024 }' $cg/tfd-bench/memory.stat
+fi
 echo "agent-vm agent-threads $thr"
 echo "agent-vm metrics-bytes $(wc -c < /tmp/metrics)"
 # every process's energy reached the module (pushes of more rows than a
@@ -173,5 +185,5 @@ guest_bench
 
 kill $feeder $load $broker 2>/dev/null
 wait 2>/dev/null
-rmdir $cg/tf.slice/chat $cg/tf.slice/batch $cg/tf.slice/background $cg/tf.slice
+rmdir $cg/tf.slice/chat $cg/tf.slice/batch $cg/tf.slice/background $cg/tf.slice $cg/tfd-bench
 true
