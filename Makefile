@@ -328,9 +328,9 @@ $(B)/tests/bench/tf-nlbench: $(B)/tests/bench/nlbench.o $(AGENT_COMMON)
 
 # The agent's real tick (sensor, NVML, accounting, /metrics) with a netlink
 # double in the bench itself: no module on the host (docs/benchmarks.md).
-$(B)/tests/bench/agent_bench.o: tests/bench/agent_bench.c $(wildcard agent/*.h bpf/*.h) $(BPF_SKELS)
+$(B)/tests/bench/agent_bench.o: tests/bench/agent_bench.c $(wildcard agent/*.h bpf/*.h tests/*.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) -Iagent $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)$(CC) $(TF_CFLAGS) -Iagent -Itests $(CFLAGS) -c $< -o $@
 
 $(B)/tests/bench/tf-agent-bench: $(B)/tests/bench/agent_bench.o $(B)/agent/agent.o \
 		$(B)/agent/account.o $(B)/agent/attrib.o $(B)/agent/sensor.o $(B)/agent/nvml.o \

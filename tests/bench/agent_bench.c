@@ -40,16 +40,17 @@
 
 #include "agent.h"
 #include "metrics.h"
+#include "nl_domains.h"
 #include "nl_ledger.h"
 #include "tf_nl.h"
 
-#define BENCH_MAX_GPUS 16
+#define BENCH_MAX_GPUS ND_MAX_GPUS
 
 static struct {
 	unsigned int gpus;
 	uint64_t start_ns;
 	/* the GPUs' counters as the agent pushed them */
-	uint64_t gpu_uj[BENCH_MAX_GPUS];
+	struct nd_gpus gpu;
 	/* what the double saw, for the report */
 	uint64_t pushes, push_rows, push_bytes;
 	struct tf_domain_info last[3 + BENCH_MAX_GPUS];
@@ -98,54 +99,27 @@ int tf_nl_heartbeat(struct tf_nl *nl)
 int tf_nl_energy_push(struct tf_nl *nl, const char *name, uint64_t energy_uj,
 		      const uint64_t *power_uw, const uint64_t *max_uw)
 {
-	unsigned int i;
-
 	(void)nl;
 	(void)power_uw;
 	(void)max_uw;
-	if (sscanf(name, "gpu-%u", &i) == 1 && i < BENCH_MAX_GPUS)
-		nd.gpu_uj[i] = energy_uj;
+	nd_gpu_push(&nd.gpu, name, energy_uj);	/* what is no GPU: ignored */
 	return 0;
 }
 
-static void dom(struct tf_domain_info *d, uint32_t id, const char *name,
-		uint32_t type, uint64_t uj)
-{
-	memset(d, 0, sizeof(*d));
-	d->id = id;
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->type = type;
-	d->energy_uj = uj;
-}
-
-/* host, package-0 (120 W), dram-0 (15 W), gpu-N: the module's domains */
+/* package-0 at 120 W, dram-0 at 15 W, the GPUs the bench was asked for */
 int tf_nl_domains(struct tf_nl *nl, struct tf_domain_info **out,
 		  unsigned int *n)
 {
-	uint64_t t_us = (mono_ns() - nd.start_ns) / 1000, host;
-	unsigned int i, k = 0;
-	struct tf_domain_info *v;
+	uint64_t t_us = (mono_ns() - nd.start_ns) / 1000;
+	int err;
 
 	(void)nl;
-	v = calloc(3 + nd.gpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	dom(&v[1], 1, "package-0", TF_DOMAIN_PACKAGE, t_us * 120);
-	dom(&v[2], 2, "dram-0", TF_DOMAIN_DRAM, t_us * 15);
-	host = v[1].energy_uj + v[2].energy_uj;
-	for (i = 0, k = 3; i < nd.gpus; i++, k++) {
-		char name[TF_NAME_LEN];
-
-		snprintf(name, sizeof(name), "gpu-%u", i);
-		dom(&v[k], 3 + i, name, TF_DOMAIN_GPU, nd.gpu_uj[i]);
-		host += nd.gpu_uj[i];
+	err = nd_domains(&nd.gpu, nd.gpus, t_us * 120, t_us * 15, out, n);
+	if (!err) {
+		memcpy(nd.last, *out, *n * sizeof(**out));
+		nd.nlast = *n;
 	}
-	dom(&v[0], 0, "host", TF_DOMAIN_HOST, host);
-	memcpy(nd.last, v, k * sizeof(*v));
-	nd.nlast = k;
-	*out = v;
-	*n = k;
-	return 0;
+	return err;
 }
 
 int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)

@@ -20,10 +20,9 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
+#include "nl_domains.h"
 #include "nl_ledger.h"
 #include "tf_nl.h"
-
-#define ND_GPUS 16
 
 struct tf_nl {
 	int unused;
@@ -31,8 +30,7 @@ struct tf_nl {
 
 static struct {
 	uint64_t start_ns;
-	uint64_t gpu_uj[ND_GPUS];
-	unsigned int ngpus;
+	struct nd_gpus gpus;
 	struct tf_signal_info sig;
 } nd;
 
@@ -80,42 +78,18 @@ int tf_nl_status(struct tf_nl *nl, struct tf_status *st)
 	return 0;
 }
 
-static void nd_dom(struct tf_domain_info *d, uint32_t id, const char *name,
-		   uint32_t type, uint64_t uj)
-{
-	memset(d, 0, sizeof(*d));
-	d->id = id;
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->type = type;
-	d->energy_uj = uj;
-	d->max_power_uw = 400000000;
-}
-
 int tf_nl_domains(struct tf_nl *nl, struct tf_domain_info **out,
 		  unsigned int *n)
 {
-	uint64_t t_us = (nd_mono_ns() - nd.start_ns) / 1000, host;
-	struct tf_domain_info *v;
+	uint64_t t_us = (nd_mono_ns() - nd.start_ns) / 1000;
 	unsigned int i;
+	int err;
 
 	(void)nl;
-	v = calloc(3 + nd.ngpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	nd_dom(&v[1], 1, "package-0", TF_DOMAIN_PACKAGE, t_us * 120);
-	nd_dom(&v[2], 2, "dram-0", TF_DOMAIN_DRAM, t_us * 15);
-	host = v[1].energy_uj + v[2].energy_uj;
-	for (i = 0; i < nd.ngpus; i++) {
-		char name[TF_NAME_LEN];
-
-		snprintf(name, sizeof(name), "gpu-%u", i);
-		nd_dom(&v[3 + i], 3 + i, name, TF_DOMAIN_GPU, nd.gpu_uj[i]);
-		host += nd.gpu_uj[i];
-	}
-	nd_dom(&v[0], 0, "host", TF_DOMAIN_HOST, host);
-	*out = v;
-	*n = 3 + nd.ngpus;
-	return 0;
+	err = nd_domains(&nd.gpus, nd.gpus.n, t_us * 120, t_us * 15, out, n);
+	for (i = 0; !err && i < *n; i++)
+		(*out)[i].max_power_uw = 400000000;
+	return err;
 }
 
 int tf_nl_domain_set(struct tf_nl *nl, const char *name, const uint64_t *cap_uw,
@@ -131,17 +105,10 @@ int tf_nl_domain_set(struct tf_nl *nl, const char *name, const uint64_t *cap_uw,
 int tf_nl_energy_push(struct tf_nl *nl, const char *name, uint64_t energy_uj,
 		      const uint64_t *power_uw, const uint64_t *max_uw)
 {
-	unsigned int i;
-
 	(void)nl;
 	(void)power_uw;
 	(void)max_uw;
-	if (sscanf(name, "gpu-%u", &i) != 1 || i >= ND_GPUS)
-		return -EINVAL;
-	nd.gpu_uj[i] = energy_uj;
-	if (i >= nd.ngpus)
-		nd.ngpus = i + 1;
-	return 0;
+	return nd_gpu_push(&nd.gpus, name, energy_uj);
 }
 
 int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)

@@ -4,9 +4,8 @@
  * talks to tokenfactory.ko (agent/tf_nl.h), the module's side, for a build
  * host without the module. Include it in exactly one file of a test binary.
  *
- * Domains: host (0), package-0 (1) and dram-0 (2), whose counters advance
- * by fixed amounts per read, and gpu-N (3 + N) holding what the agent
- * pushed as gpu-N's energy. The ledger push adds each row to per-domain
+ * Domains: nl_domains.h's, package-0 and dram-0 advancing by fixed
+ * amounts per read. The ledger push adds each row to per-domain
  * totals and to the record of its pid if the test watches it.
  */
 #ifndef TF_TESTS_BPF_AGENT_NL_H
@@ -17,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nl_domains.h"
 #include "tf_nl.h"
 
 #define ND_PKG_STEP	1000003ULL	/* µJ per read */
 #define ND_DRAM_STEP	100019ULL
-#define ND_GPUS		8
-#define ND_DOMS		(3 + ND_GPUS)
+#define ND_DOMS		(3 + ND_MAX_GPUS)
 #define ND_WATCH	8
 
 struct nd_proc {
@@ -35,8 +34,7 @@ struct nd_proc {
 static struct {
 	uint64_t reads;			/* tf_nl_domains calls that answered */
 	uint64_t pushed[ND_DOMS];	/* ledger energy per domain id */
-	uint64_t gpu_uj[ND_GPUS];	/* as the agent pushed it */
-	unsigned int ngpus;
+	struct nd_gpus gpus;		/* as the agent pushed them */
 	struct nd_proc watch[ND_WATCH];
 } nd;
 
@@ -76,52 +74,22 @@ int tf_nl_heartbeat(struct tf_nl *nl)
 int tf_nl_energy_push(struct tf_nl *nl, const char *name, uint64_t energy_uj,
 		      const uint64_t *power_uw, const uint64_t *max_uw)
 {
-	unsigned int i;
-
 	(void)nl; (void)power_uw; (void)max_uw;
-	if (sscanf(name, "gpu-%u", &i) != 1 || i >= ND_GPUS)
-		return -EINVAL;
-	nd.gpu_uj[i] = energy_uj;
-	if (i >= nd.ngpus)
-		nd.ngpus = i + 1;
-	return 0;
-}
-
-static inline void nd_dom(struct tf_domain_info *d, uint32_t id,
-			  const char *name, uint32_t type, uint64_t uj)
-{
-	d->id = id;
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->type = type;
-	d->energy_uj = uj;
+	return nd_gpu_push(&nd.gpus, name, energy_uj);
 }
 
 /* allocated as the real client's dump is */
 int tf_nl_domains(struct tf_nl *nl, struct tf_domain_info **out,
 		  unsigned int *n)
 {
-	struct tf_domain_info *v = calloc(ND_DOMS, sizeof(*v));
-	uint64_t host;
-	unsigned int i;
+	int err;
 
 	(void)nl;
-	if (!v)
-		return -ENOMEM;
-	nd.reads++;
-	nd_dom(&v[1], 1, "package-0", TF_DOMAIN_PACKAGE, nd.reads * ND_PKG_STEP);
-	nd_dom(&v[2], 2, "dram-0", TF_DOMAIN_DRAM, nd.reads * ND_DRAM_STEP);
-	host = v[1].energy_uj + v[2].energy_uj;
-	for (i = 0; i < nd.ngpus; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "gpu-%u", i);
-		nd_dom(&v[3 + i], 3 + i, name, TF_DOMAIN_GPU, nd.gpu_uj[i]);
-		host += nd.gpu_uj[i];
-	}
-	nd_dom(&v[0], 0, "host", TF_DOMAIN_HOST, host);
-	*out = v;
-	*n = 3 + nd.ngpus;
-	return 0;
+	err = nd_domains(&nd.gpus, nd.gpus.n, (nd.reads + 1) * ND_PKG_STEP,
+			 (nd.reads + 1) * ND_DRAM_STEP, out, n);
+	if (!err)
+		nd.reads++;
+	return err;
 }
 
 int tf_nl_signal_get(struct tf_nl *nl, struct tf_signal_info *s)
