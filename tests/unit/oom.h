@@ -8,8 +8,15 @@
 #ifndef TF_OOM_H
 #define TF_OOM_H
 
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tf_test.h"
 #include "failalloc.h"
@@ -91,6 +98,66 @@ static __attribute__((unused)) void oom_run_none(const struct oom_case *c)
 	if (k)
 		fail_msg("%s: %lu allocation(s), where none may be", c->name, k);
 	print_message("%s: no allocation; works on an exhausted heap\n", c->name);
+}
+
+/*
+ * A test's file tree under top (a sysfs, a cgroup tree), with plain
+ * open/read/write: stdio would allocate, and so fail under injection.
+ */
+static inline void oom_put(const char *top, const char *rel, const char *s)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", top, rel) <
+		    sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+}
+
+/* the file's text in buf, "" when missing, trailing newline dropped */
+static inline const char *oom_get(const char *top, const char *rel, char *buf,
+				  size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", top, rel) <
+		    sizeof(path));
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return buf;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return buf;
+}
+
+static inline void oom_mkd(const char *top, const char *rel)
+{
+	char path[PATH_MAX];
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", top, rel) <
+		    sizeof(path));
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+static inline int oom_rm_one(const char *p, const struct stat *sb, int flag,
+			     struct FTW *f)
+{
+	(void)sb; (void)flag; (void)f;
+	return remove(p);
+}
+
+static inline void oom_rm_tree(const char *top)
+{
+	assert_int_equal(nftw(top, oom_rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 #endif /* TF_OOM_H */

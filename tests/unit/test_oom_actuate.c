@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,57 +97,6 @@ static void nl_reset(void)
 
 static char top[64];
 
-static void put(const char *rel, const char *s)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-	close(fd);
-}
-
-/* the file's text, "" when missing, trailing newline dropped */
-static const char *get(const char *rel, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	buf[0] = '\0';
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return buf;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return buf;
-}
-
-static void mkd(const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb; (void)flag; (void)f;
-	return remove(p);
-}
-
-static void rm_tree(void)
-{
-	assert_int_equal(nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
 /* the duty cycle's processes: one in a managed cgroup, one not */
 static pid_t kids[2];
 
@@ -192,50 +140,50 @@ static void tree(void)
 	char buf[PATH_MAX + 128];
 
 	assert_int_equal(mkdir(top, 0700), 0);
-	mkd("cg");
-	mkd("cg/sub");
-	put("cg/sub/cgroup.subtree_control", "cpu memory\n");
-	mkd("cg/sub/a");
-	put("cg/sub/a/cpu.max", "max 100000\n");
-	put("cg/sub/a/cgroup.freeze", "0\n");
-	mkd("cg/sub/b");
-	put("cg/sub/b/cpu.max", "30000 100000\n");
-	put("cg/sub/b/cgroup.freeze", "0\n");
-	mkd("state");
+	oom_mkd(top, "cg");
+	oom_mkd(top, "cg/sub");
+	oom_put(top, "cg/sub/cgroup.subtree_control", "cpu memory\n");
+	oom_mkd(top, "cg/sub/a");
+	oom_put(top, "cg/sub/a/cpu.max", "max 100000\n");
+	oom_put(top, "cg/sub/a/cgroup.freeze", "0\n");
+	oom_mkd(top, "cg/sub/b");
+	oom_put(top, "cg/sub/b/cpu.max", "30000 100000\n");
+	oom_put(top, "cg/sub/b/cgroup.freeze", "0\n");
+	oom_mkd(top, "state");
 	snprintf(buf, sizeof(buf), "state/cpu.max-%%tmp%%%s%%cg%%sub%%b",
 		 strrchr(top, '/') + 1);
-	put(buf, "max 100000\n");
-	mkd("proc");
-	mkd("proc/self");
+	oom_put(top, buf, "max 100000\n");
+	oom_mkd(top, "proc");
+	oom_mkd(top, "proc/self");
 	snprintf(buf, sizeof(buf),
 		 "25 1 0:23 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
 		 "30 25 0:26 / %s/cg rw,nosuid - cgroup2 cgroup2 rw\n", top);
-	put("proc/self/mountinfo", buf);
+	oom_put(top, "proc/self/mountinfo", buf);
 	snprintf(buf, sizeof(buf), "proc/%d", (int)kids[0]);
-	mkd(buf);
+	oom_mkd(top, buf);
 	snprintf(buf, sizeof(buf), "proc/%d/cgroup", (int)kids[0]);
-	put(buf, "0::/sub/a\n");
+	oom_put(top, buf, "0::/sub/a\n");
 	snprintf(buf, sizeof(buf), "proc/%d", (int)kids[1]);
-	mkd(buf);
+	oom_mkd(top, buf);
 	snprintf(buf, sizeof(buf), "proc/%d/cgroup", (int)kids[1]);
-	put(buf, "0::/other\n");
+	oom_put(top, buf, "0::/other\n");
 	for (int i = 0; i < 2; i++) {
 		snprintf(buf, sizeof(buf), "proc/%d/comm", (int)kids[i]);
-		put(buf, "tf-kid\n");
+		oom_put(top, buf, "tf-kid\n");
 	}
-	mkd("proc/1");
-	put("proc/1/comm", "init\n");
-	mkd("sys");
-	mkd("sys/class");
-	mkd("sys/class/drm");
-	mkd("sys/class/drm/card0");
-	mkd("sys/class/drm/card0/device");
-	mkd("sys/class/drm/card0/device/hwmon");
-	mkd("sys/class/drm/card0/device/hwmon/hwmon0");
-	put("sys/class/drm/card0/device/hwmon/hwmon0/name", "amdgpu\n");
-	put("sys/class/drm/card0/device/hwmon/hwmon0/power1_cap", "200000000\n");
-	put("sys/class/drm/card0/device/hwmon/hwmon0/power1_cap_min", "50000000\n");
-	put("sys/class/drm/card0/device/hwmon/hwmon0/power1_cap_max", "250000000\n");
+	oom_mkd(top, "proc/1");
+	oom_put(top, "proc/1/comm", "init\n");
+	oom_mkd(top, "sys");
+	oom_mkd(top, "sys/class");
+	oom_mkd(top, "sys/class/drm");
+	oom_mkd(top, "sys/class/drm/card0");
+	oom_mkd(top, "sys/class/drm/card0/device");
+	oom_mkd(top, "sys/class/drm/card0/device/hwmon");
+	oom_mkd(top, "sys/class/drm/card0/device/hwmon/hwmon0");
+	oom_put(top, "sys/class/drm/card0/device/hwmon/hwmon0/name", "amdgpu\n");
+	oom_put(top, "sys/class/drm/card0/device/hwmon/hwmon0/power1_cap", "200000000\n");
+	oom_put(top, "sys/class/drm/card0/device/hwmon/hwmon0/power1_cap_min", "50000000\n");
+	oom_put(top, "sys/class/drm/card0/device/hwmon/hwmon0/power1_cap_max", "250000000\n");
 	nl_reset();
 }
 
@@ -260,15 +208,15 @@ static void snap_files(struct snap *s)
 	char rel[PATH_MAX];
 	uint64_t uw = 0;
 
-	get("cg/sub/a/cpu.max", s->a_max, sizeof(s->a_max));
-	get("cg/sub/a/cgroup.freeze", s->a_frz, sizeof(s->a_frz));
-	get("cg/sub/b/cpu.max", s->b_max, sizeof(s->b_max));
-	get("cg/sub/b/cgroup.freeze", s->b_frz, sizeof(s->b_frz));
-	get("sys/class/drm/card0/device/hwmon/hwmon0/power1_cap", s->hw,
+	oom_get(top, "cg/sub/a/cpu.max", s->a_max, sizeof(s->a_max));
+	oom_get(top, "cg/sub/a/cgroup.freeze", s->a_frz, sizeof(s->a_frz));
+	oom_get(top, "cg/sub/b/cpu.max", s->b_max, sizeof(s->b_max));
+	oom_get(top, "cg/sub/b/cgroup.freeze", s->b_frz, sizeof(s->b_frz));
+	oom_get(top, "sys/class/drm/card0/device/hwmon/hwmon0/power1_cap", s->hw,
 	    sizeof(s->hw));
 	snprintf(rel, sizeof(rel), "state/cpu.max-%%tmp%%%s%%cg%%sub%%b",
 		 strrchr(top, '/') + 1);
-	get(rel, s->kept_b, sizeof(s->kept_b));
+	oom_get(top, rel, s->kept_b, sizeof(s->kept_b));
 	for (int i = 0; i < 3; i++)
 		s->cap[i] = nl_dom[i].cap_uw;
 	assert_int_equal(tf_nvml_limit_uw(nv, 0, &uw), 0);
@@ -422,7 +370,7 @@ static void act_closed(struct act_ctx *x)
 	snap_take(&s, NULL);
 	SNAP_EQ(&s, &x->s3);
 	kids_running();
-	rm_tree();
+	oom_rm_tree(top);
 }
 
 /* open */
@@ -452,7 +400,7 @@ static void open_check(void *arg, int rc, unsigned long failed)
 		assert_null(x->a);
 		snap_take(&s, NULL);
 		SNAP_EQ(&s, &x->sf);	/* nothing written */
-		rm_tree();
+		oom_rm_tree(top);
 		return;
 	}
 	/* what it took stock of works as one opened with memory */
@@ -539,7 +487,7 @@ static void close_check(void *arg, int rc, unsigned long failed)
 	snap_take(&s, NULL);
 	SNAP_EQ(&s, &x->s3);
 	kids_running();
-	rm_tree();
+	oom_rm_tree(top);
 }
 
 /* The reference run, with memory. */
@@ -556,7 +504,7 @@ static void act_reference(struct act_ctx *x)
 	tf_act_close(x->a);
 	x->a = NULL;
 	snap_take(&x->s3, NULL);
-	rm_tree();
+	oom_rm_tree(top);
 }
 
 static const char *nv_double(void)

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -195,68 +194,19 @@ static void nd_reset(void)
 
 static char top[64];
 
-static void put(const char *rel, const char *s)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-	close(fd);
-}
-
-static void get(const char *rel, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	buf[0] = '\0';
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-}
-
-static void mkd(const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb; (void)flag; (void)f;
-	return remove(p);
-}
-
 static void tree(void)
 {
 	assert_int_equal(mkdir(top, 0700), 0);
-	mkd("cg");
-	put("cg/cgroup.subtree_control", "cpu memory\n");
-	mkd("cg/a");
-	put("cg/a/cgroup.procs", "4242\n");
-	put("cg/a/cpu.max", "max 100000\n");
-	put("cg/a/cgroup.freeze", "0\n");
-	mkd("cg/b");
-	put("cg/b/cpu.max", "max 100000\n");
-	put("cg/b/cgroup.freeze", "0\n");
+	oom_mkd(top, "cg");
+	oom_put(top, "cg/cgroup.subtree_control", "cpu memory\n");
+	oom_mkd(top, "cg/a");
+	oom_put(top, "cg/a/cgroup.procs", "4242\n");
+	oom_put(top, "cg/a/cpu.max", "max 100000\n");
+	oom_put(top, "cg/a/cgroup.freeze", "0\n");
+	oom_mkd(top, "cg/b");
+	oom_put(top, "cg/b/cpu.max", "max 100000\n");
+	oom_put(top, "cg/b/cgroup.freeze", "0\n");
 	nd_reset();
-}
-
-static void rm_tree(void)
-{
-	assert_int_equal(nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 struct snap {
@@ -267,10 +217,10 @@ struct snap {
 static void snap_take(struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
-	get("cg/a/cpu.max", s->a_max, sizeof(s->a_max));
-	get("cg/a/cgroup.freeze", s->a_frz, sizeof(s->a_frz));
-	get("cg/b/cpu.max", s->b_max, sizeof(s->b_max));
-	get("cg/b/cgroup.freeze", s->b_frz, sizeof(s->b_frz));
+	oom_get(top, "cg/a/cpu.max", s->a_max, sizeof(s->a_max));
+	oom_get(top, "cg/a/cgroup.freeze", s->a_frz, sizeof(s->a_frz));
+	oom_get(top, "cg/b/cpu.max", s->b_max, sizeof(s->b_max));
+	oom_get(top, "cg/b/cgroup.freeze", s->b_frz, sizeof(s->b_frz));
 	s->cap[0] = nd.d[1].cap_uw;
 	s->cap[1] = nd.d[2].cap_uw;
 }
@@ -429,7 +379,7 @@ static void ctl_down(struct ctl_ctx *x)
 	if (x->c2_loaded)
 		tf_config_free(&x->c2);
 	x->c2_loaded = false;
-	rm_tree();
+	oom_rm_tree(top);
 }
 
 /* open */
@@ -458,7 +408,7 @@ static void open_check(void *arg, int rc, unsigned long failed)
 	if (rc) {
 		assert_int_equal(rc, -ENOMEM);
 		assert_true(failed > 0);
-		rm_tree();
+		oom_rm_tree(top);
 		return;
 	}
 	/* not opened without the surplus history it was given */
@@ -589,7 +539,7 @@ static void ctl_reference(struct ctl_ctx *x)
 	tf_ctl_step(x->ctl, true);
 	snap_take(&x->s_low);
 	tf_ctl_close(x->ctl);
-	rm_tree();
+	oom_rm_tree(top);
 
 	tree();
 	ctl_up(x, HIGH);
@@ -599,7 +549,7 @@ static void ctl_reference(struct ctl_ctx *x)
 	tf_ctl_close(x->ctl);
 	x->ctl = NULL;
 	tf_config_free(&x->c2);
-	rm_tree();
+	oom_rm_tree(top);
 }
 
 static void quiet(int level, const char *line, void *arg)
