@@ -36,6 +36,7 @@ static struct {
 	uint64_t pushed[ND_DOMS];	/* ledger energy per domain id */
 	struct nd_gpus gpus;		/* as the agent pushed them */
 	struct nd_proc watch[ND_WATCH];
+	int push_err;			/* the next push fails with it, once */
 } nd;
 
 struct tf_nl {
@@ -108,6 +109,12 @@ int tf_nl_ledger_push(struct tf_nl *nl, uint32_t green_ppm,
 
 	(void)nl;
 	(void)green_ppm;
+	if (nd.push_err) {
+		int err = nd.push_err;
+
+		nd.push_err = 0;
+		return err;
+	}
 	for (i = 0; i < n; i++) {
 		struct nd_proc *p = NULL;
 

@@ -124,6 +124,17 @@ static void test_gpu_split_and_names(void **state)
 	assert_int_equal(pa->named, 1);
 	assert_int_equal(pb->named, 0);
 
+	/* a push that fails takes its names with it: they go again */
+	nd.push_err = -ENOBUFS;
+	usleep(150000);
+	assert_int_equal(tf_agent_tick(a), 0);
+	assert_int_equal(st->push_errors, 1);
+	assert_int_equal(pa->named, 1);
+	usleep(150000);
+	assert_int_equal(tf_agent_tick(a), 0);
+	assert_int_equal(pa->named, 2);
+	assert_string_equal(pa->comm, "test_agent");
+
 	/* A's end: its last row carries its name again */
 	kill(A, SIGKILL);
 	assert_int_equal(waitpid(A, NULL, 0), A);
@@ -131,7 +142,7 @@ static void test_gpu_split_and_names(void **state)
 		usleep(150000);
 		assert_int_equal(tf_agent_tick(a), 0);
 	}
-	assert_int_equal(pa->named, 2);
+	assert_int_equal(pa->named, 3);
 	assert_string_equal(pa->comm, "test_agent");
 	assert_int_equal(st->conservation_errors, 0);
 
