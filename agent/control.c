@@ -363,7 +363,7 @@ static int tf_ctl_forecast(struct tf_ctl *ctl, const struct tf_config *c)
 {
 	char err[256];
 	FILE *f;
-	int ret = 0;
+	int ret;
 
 	tf_fc_init(&ctl->fc, c->forecast_days, TF_FC_MEDIAN);
 	ctl->day = INT64_MIN;
@@ -378,12 +378,13 @@ static int tf_ctl_forecast(struct tf_ctl *ctl, const struct tf_config *c)
 		tf_log(TF_LOG_WARNING, "forecast: %s: %s", c->history, strerror(errno));
 		return 0;
 	}
-	if (!tf_series_read(f, c->history, &ctl->hist, err, sizeof(err)))
+	ret = tf_series_read(f, c->history, &ctl->hist, err, sizeof(err));
+	if (!ret) {
 		ctl->hist_pending = true;
-	else if (strstr(err, "out of memory"))	/* trace.h's words for it */
-		ret = -ENOMEM;
-	else
+	} else if (ret != -ENOMEM) {
 		tf_log(TF_LOG_WARNING, "forecast: %s", err);
+		ret = 0;
+	}
 	fclose(f);
 	return ret;
 }

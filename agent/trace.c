@@ -237,6 +237,7 @@ int tf_series_read(FILE *f, const char *name, struct tf_series *out,
 	size_t cap = 0;
 	long lineno = 0;
 	bool header = false;
+	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	while (fgets(line, sizeof(line), f)) {
@@ -284,6 +285,7 @@ int tf_series_read(FILE *f, const char *name, struct tf_series *out,
 			nw = nt ? realloc(out->w, cap * sizeof(*nw)) : NULL;
 			if (!nw) {
 				snprintf(err, errsz, "%s: out of memory", name);
+				ret = -ENOMEM;
 				goto fail;
 			}
 			out->w = nw;
@@ -306,5 +308,5 @@ bad:
 	return 0;
 fail:
 	tf_series_free(out);
-	return -1;
+	return ret;
 }

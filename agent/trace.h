@@ -62,7 +62,8 @@ struct tf_series {
  * Reads a series: one "UTC_SECONDS,SURPLUS_W" a line (an integer, a finite
  * number); '#' comments, blank lines and one header line starting with a
  * letter are skipped. Returns 0, or -1 with "name:line: why" in err (a
- * malformed line, time not rising, no rows).
+ * malformed line, time not rising, no rows), or -ENOMEM with "name: out of
+ * memory".
  */
 int tf_series_read(FILE *f, const char *name, struct tf_series *out,
 		   char *err, size_t errsz);
